@@ -1,0 +1,152 @@
+"""The Flask application: every ``/v1/`` path goes through the core."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
+from flask import Response as FlaskResponse
+from flask import request as http_request
+
+from ..core.request_handling import handle_request
+from ..framework.errors import InternalError, VaultError
+from ..framework.request import Operation
+from ..framework.response import Response
+from .parsing import to_logical
+
+if TYPE_CHECKING:
+    from ..core.core import Core
+
+log = logging.getLogger(__name__)
+ALL_METHODS = [
+    "GET",
+    "HEAD",
+    "POST",
+    "PUT",
+    "DELETE",
+    "PATCH",
+    "LIST",
+    "OPTIONS",
+    "TRACE",
+    "CONNECT",
+    "PROPFIND",
+    "FOO",
+]
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> FlaskResponse:
+    payload = json.dumps(body, separators=(",", ":")) + "\n" if body is not None else ""
+    resp = FlaskResponse(payload, status=status, mimetype="application/json")
+    resp.headers["Cache-Control"] = "no-store"
+    for key, value in (headers or {}).items():
+        resp.headers[key] = value
+    return resp
+
+
+def error_response(exc: VaultError) -> FlaskResponse:
+    """Vault's ``{"errors": [...]}`` body with the error's status."""
+    body: dict[str, Any] = {"errors": exc.body_errors()}
+    if exc.data:
+        body.update(exc.data)
+    return _json(exc.status, body, getattr(exc, "headers", None))
+
+
+def envelope(request_id: str, response: Response) -> dict[str, Any]:
+    """Vault's response envelope."""
+    secret = response.secret
+    top = dict(response.data or {}) if response.top_level else {}
+    return {
+        **top,
+        "request_id": request_id,
+        "lease_id": secret.lease_id if secret else "",
+        "renewable": bool(secret and secret.renewable),
+        "lease_duration": secret.ttl if secret else 0,
+        "data": response.data,
+        "wrap_info": response.wrap_info.to_json() if response.wrap_info else None,
+        "warnings": response.warnings or None,
+        "auth": response.auth.to_json() if response.auth else None,
+    }
+
+
+def to_http(
+    operation: Operation, request_id: str, response: Response | None, method: str
+) -> FlaskResponse:
+    """Logical response → HTTP, with Vault's 204/404 rules."""
+    if response is None:
+        if operation in (Operation.READ, Operation.LIST):
+            return _json(404, {"errors": []})
+        return _json(204, None)
+    if response.raw is not None:
+        raw = response.raw
+        if isinstance(raw.body, bytes | str):
+            resp = FlaskResponse(raw.body, status=raw.status, content_type=raw.content_type)
+            resp.headers["Cache-Control"] = "no-store"
+            for key, value in raw.headers.items():
+                resp.headers[key] = value
+        else:
+            resp = _json(raw.status, raw.body, raw.headers)
+        if method == "HEAD":
+            resp.set_data(b"")
+        return resp
+    empty = (
+        response.data is None
+        and response.auth is None
+        and response.secret is None
+        and response.wrap_info is None
+        and not response.warnings
+    )
+    if operation == Operation.LIST and not response.warnings and not response.wrap_info:
+        keys = (response.data or {}).get("keys")
+        if not keys:
+            return _json(404, {"errors": []})
+    if empty and response.status is None:
+        if operation == Operation.READ:
+            return _json(404, {"errors": []})
+        return _json(204, None, response.headers)
+    status = response.status or 200
+    return _json(status, envelope(request_id, response), response.headers)
+
+
+def create_app(core: Core) -> Flask:
+    """A Flask app serving the core's API."""
+    app = Flask("vault_agent_backend")
+    app.config["MAX_CONTENT_LENGTH"] = None
+
+    def handle_v1(path: str) -> FlaskResponse:
+        try:
+            logical = to_logical(http_request, path, core.options.max_request_size)
+        except VaultError as exc:
+            return error_response(exc)
+        try:
+            response = handle_request(core, logical)
+        except VaultError as exc:
+            return error_response(exc)
+        except Exception:
+            log.exception("internal error handling %s %s", logical.http_method, logical.path)
+            return error_response(InternalError("internal error"))
+        return to_http(logical.operation, logical.id, response, logical.http_method)
+
+    app.add_url_rule("/v1/<path:path>", "v1", handle_v1, methods=ALL_METHODS)
+    app.add_url_rule("/v1/", "v1root", lambda: handle_v1(""), methods=ALL_METHODS)
+
+    for rule, view in core.hooks.get("root_routes", {}).items():
+        app.add_url_rule(rule, rule, view, methods=["GET", "POST"])
+
+    @app.errorhandler(404)
+    def not_found(_exc: Exception) -> FlaskResponse:
+        return _json(404, {"errors": []})
+
+    @app.errorhandler(405)
+    def not_allowed(_exc: Exception) -> FlaskResponse:
+        return _json(405, {"errors": []})
+
+    @app.errorhandler(Exception)
+    def internal(exc: Exception) -> FlaskResponse:
+        if hasattr(exc, "code") and isinstance(exc.code, int) and 400 <= exc.code < 500:
+            return _json(exc.code, {"errors": [getattr(exc, "description", "")]})
+        log.exception("unhandled error")
+        return _json(500, {"errors": ["internal error"]})
+
+    return app

@@ -1,0 +1,123 @@
+"""HTTP request → logical Request: method, path, body, query, token and wrapping headers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from flask import Request as FlaskRequest
+
+from ..framework.durations import parse_duration
+from ..framework.errors import (
+    InvalidRequest,
+    RequestTooLarge,
+    UnsupportedMediaType,
+    UnsupportedOperation,
+)
+from ..framework.request import Operation, Request
+
+_METHODS = {
+    "GET": Operation.READ,
+    "HEAD": Operation.READ,
+    "POST": Operation.UPDATE,
+    "PUT": Operation.UPDATE,
+    "DELETE": Operation.DELETE,
+    "LIST": Operation.LIST,
+    "PATCH": Operation.PATCH,
+}
+MERGE_PATCH = "application/merge-patch+json"
+
+
+def client_token(http: FlaskRequest) -> str:
+    """The token from ``X-Vault-Token``, else from ``Authorization: Bearer``."""
+    token = http.headers.get("X-Vault-Token", "")
+    if token:
+        return token.strip()
+    auth = http.headers.get("Authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    return ""
+
+
+def _query_data(http: FlaskRequest) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, values in parse_qs(http.query_string.decode(), keep_blank_values=True).items():
+        data[key] = values[0] if len(values) == 1 else values
+    return data
+
+
+def _body_data(http: FlaskRequest, max_size: int) -> tuple[dict[str, Any], bytes]:
+    length = http.content_length
+    if length is not None and length > max_size:
+        raise RequestTooLarge("http: request body too large")
+    raw = http.stream.read(max_size + 1)
+    if len(raw) > max_size:
+        raise RequestTooLarge("http: request body too large")
+    text = raw.strip()
+    if not text:
+        return {}, raw
+    content_type = (http.mimetype or "").lower()
+    if content_type == "application/x-www-form-urlencoded" and text[:1] not in (b"{", b"[", b'"'):
+        form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        return {k: v[0] if len(v) == 1 else v for k, v in form.items()}, raw
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"failed to parse JSON input: {exc}") from None
+    if value is None:
+        return {}, raw
+    if not isinstance(value, dict):
+        kind = type(value).__name__
+        raise InvalidRequest(f"failed to parse JSON input: cannot unmarshal {kind} into an object")
+    return value, raw
+
+
+def to_logical(http: FlaskRequest, path: str, max_size: int) -> Request:
+    """Build the logical Request of one HTTP request below ``/v1/``."""
+    method = http.method.upper()
+    operation = _METHODS.get(method)
+    if operation is None:
+        raise UnsupportedOperation()
+    query = _query_data(http)
+    data: dict[str, Any] = {}
+    raw = b""
+    if method in ("GET", "HEAD", "LIST", "DELETE"):
+        data = dict(query)
+        if method == "GET" and str(query.get("list", "")).lower() in ("true", "1"):
+            operation = Operation.LIST
+            data.pop("list", None)
+        if method == "GET" and str(query.get("help", "")).lower() in ("true", "1"):
+            operation = Operation.HELP
+            data.pop("help", None)
+    else:
+        if method == "PATCH" and (http.mimetype or "").lower() != MERGE_PATCH:
+            provided = http.headers.get("Content-Type", "")
+            raise UnsupportedMediaType(
+                f"PATCH requires Content-Type of {MERGE_PATCH}, provided {provided}"
+            )
+        data, raw = _body_data(http, max_size)
+    if operation == Operation.LIST and not path.endswith("/"):
+        path += "/"
+    wrap_ttl = 0
+    wrap_header = http.headers.get("X-Vault-Wrap-TTL", "")
+    if wrap_header:
+        try:
+            wrap_ttl = parse_duration(wrap_header)
+        except ValueError:
+            raise InvalidRequest("error parsing wrap ttl: invalid duration") from None
+        if wrap_ttl <= 0:
+            raise InvalidRequest("invalid wrap ttl")
+    return Request(
+        operation=operation,
+        path=path,
+        data=data,
+        client_token=client_token(http),
+        headers={k: v for k, v in http.headers.items()},
+        remote_addr=http.remote_addr or "",
+        wrap_ttl=wrap_ttl,
+        raw_body=raw,
+        query=query,
+        http_method=method,
+        base_url=http.host_url.rstrip("/"),
+    )

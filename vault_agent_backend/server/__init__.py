@@ -1,0 +1,1 @@
+"""Running the server: configuration, dev mode and gunicorn."""

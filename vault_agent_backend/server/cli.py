@@ -1,0 +1,52 @@
+"""The ``vab server`` command (a plugin of the client's ``vab`` CLI)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("server", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--dev", "dev", is_flag=True, help="Run a throwaway in-memory dev server.")
+@click.option("--dev-root-token-id", default="", help="Root token id in dev mode.")
+@click.option(
+    "--dev-listen-address",
+    default="127.0.0.1:8200",
+    show_default=True,
+    help="Address to bind in dev mode.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    default=None,
+    type=click.Path(),
+    help="Path to a server configuration file (HCL, Vault's format).",
+)
+@click.option(
+    "--log-level",
+    default="warning",
+    show_default=True,
+    type=click.Choice(["trace", "debug", "info", "warn", "warning", "error"]),
+)
+def server_command(
+    dev: bool,
+    dev_root_token_id: str,
+    dev_listen_address: str,
+    config_path: str | None,
+    log_level: str,
+) -> None:
+    """Start a vault-agent-backend server (like `vault server`).
+
+    Flags may be written Vault's way with a single dash: `vab server -dev
+    -dev-root-token-id=root -dev-listen-address=127.0.0.1:8200`.
+    """
+    gunicorn_level = {"trace": "debug", "warn": "warning"}.get(log_level, log_level)
+    if dev:
+        from .dev import run_dev
+
+        run_dev(dev_listen_address, dev_root_token_id, gunicorn_level)
+        return
+    if not config_path:
+        raise click.UsageError("either -dev or -config=FILE is required")
+    from .config_server import run_from_config
+
+    run_from_config(config_path, gunicorn_level)

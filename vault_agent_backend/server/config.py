@@ -1,0 +1,116 @@
+"""Server configuration in Vault's HCL format (``storage``, ``listener "tcp"``, ``api_addr``...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hcl
+
+from ..framework.durations import parse_duration
+
+
+class ConfigError(ValueError):
+    """The configuration file is invalid."""
+
+
+@dataclass
+class ListenerConfig:
+    """``listener "tcp" { ... }``."""
+
+    address: str = "127.0.0.1:8200"
+    tls_disable: bool = False
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+
+
+@dataclass
+class ServerConfig:
+    """The parsed server configuration."""
+
+    storage_type: str = "sqlite"
+    storage: dict[str, Any] = field(default_factory=dict)
+    listener: ListenerConfig = field(default_factory=ListenerConfig)
+    api_addr: str = ""
+    default_lease_ttl: int = 768 * 3600
+    max_lease_ttl: int = 768 * 3600
+    ui: bool = False
+    log_level: str = "info"
+    workers: int = 2
+    disable_mlock: bool = True
+
+    @property
+    def effective_api_addr(self) -> str:
+        """``api_addr``, or the listener's address with the right scheme."""
+        if self.api_addr:
+            return self.api_addr.rstrip("/")
+        scheme = "http" if self.listener.tls_disable or not self.listener.tls_cert_file else "https"
+        return f"{scheme}://{self.listener.address}"
+
+
+def _single_block(value: Any, name: str) -> tuple[str, dict[str, Any]]:
+    if isinstance(value, list):
+        if len(value) != 1:
+            raise ConfigError(f"exactly one {name} block is supported")
+        value = value[0]
+    if not isinstance(value, dict) or len(value) != 1:
+        raise ConfigError(f'{name} must be written as {name} "TYPE" {{ ... }}')
+    kind, body = next(iter(value.items()))
+    return kind, dict(body or {})
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def parse_config(text: str) -> ServerConfig:
+    """Parse HCL config text; raises ConfigError with a readable message."""
+    try:
+        raw = hcl.loads(text)
+    except Exception as exc:
+        raise ConfigError(f"error parsing config: {exc}") from None
+    cfg = ServerConfig()
+    if "storage" in raw or "backend" in raw:
+        cfg.storage_type, cfg.storage = _single_block(
+            raw.get("storage", raw.get("backend")), "storage"
+        )
+    if cfg.storage_type not in ("sqlite", "postgresql", "inmem", "file"):
+        raise ConfigError(f"unknown storage type {cfg.storage_type!r}")
+    if "listener" in raw:
+        kind, body = _single_block(raw["listener"], "listener")
+        if kind != "tcp":
+            raise ConfigError(f"unknown listener type {kind!r}")
+        cfg.listener = ListenerConfig(
+            address=str(body.get("address", "127.0.0.1:8200")),
+            tls_disable=_bool(body.get("tls_disable", False)),
+            tls_cert_file=str(body.get("tls_cert_file", "")),
+            tls_key_file=str(body.get("tls_key_file", "")),
+        )
+        if not cfg.listener.tls_disable and not cfg.listener.tls_cert_file:
+            raise ConfigError("listener: tls_cert_file is required unless tls_disable = true")
+    try:
+        if "default_lease_ttl" in raw:
+            cfg.default_lease_ttl = parse_duration(raw["default_lease_ttl"])
+        if "max_lease_ttl" in raw:
+            cfg.max_lease_ttl = parse_duration(raw["max_lease_ttl"])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    cfg.api_addr = str(raw.get("api_addr", ""))
+    cfg.ui = _bool(raw.get("ui", False))
+    cfg.log_level = str(raw.get("log_level", "info")).lower()
+    cfg.workers = int(raw.get("workers", 2))
+    if cfg.workers < 1:
+        raise ConfigError("workers must be at least 1")
+    return cfg
+
+
+def load_config(path: str | Path) -> ServerConfig:
+    """Read and parse a config file."""
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc}") from None
+    return parse_config(text)

@@ -1,0 +1,78 @@
+"""``vab server -dev``: one process, in-memory storage, unsealed, root token printed."""
+
+from __future__ import annotations
+
+import sys
+
+from ..core import Core, CoreOptions
+from ..core.mounts import MountEntry
+from ..http import create_app
+from ..storage import MemoryStorage
+from .runner import serve
+
+BANNER = """==> vault-agent-backend server configuration:
+
+             Api Address: {api_addr}
+                 Storage: inmem
+                 Version: vault-agent-backend {version}
+               Dev Mode: true
+
+==> Server started! Log data will stream in below:
+
+WARNING! dev mode is enabled! In this mode, the server runs entirely in-memory
+and starts unsealed with a single unseal key. The root token is already
+authenticated to the CLI, so you can immediately begin using it.
+
+You may need to set the following environment variables:
+
+    $ export VAULT_ADDR='{api_addr}'
+
+The root token is displayed below in case you want to seal/unseal the server
+or re-authenticate.
+
+Root Token: {root_token}
+
+Development mode should NOT be used in production installations!
+"""
+
+
+def build_dev_core(
+    root_token_id: str = "", api_addr: str = "http://127.0.0.1:8200"
+) -> tuple[Core, str]:
+    """A set-up dev core and its root token."""
+    from .. import __version__
+
+    core = Core(
+        MemoryStorage(),
+        CoreOptions(
+            dev=True, dev_root_token_id=root_token_id, api_addr=api_addr, version=__version__
+        ),
+    )
+    core.setup()
+    root = core.token_store.create_root(root_token_id)
+    if core.mount_by_path("mounts", "secret/") is None:
+        try:
+            core.mount(
+                MountEntry(
+                    path="secret/",
+                    type="kv",
+                    description="key/value secret storage",
+                    options={"version": "2"},
+                )
+            )
+        except Exception as exc:  # the KV engine may not be built in this checkout
+            print(f"warning: secret/ not mounted: {exc}", file=sys.stderr)
+    for hook in core.hooks.get("dev_setup", []):
+        hook(core)
+    return core, root.id
+
+
+def run_dev(listen_address: str, root_token_id: str, log_level: str) -> None:
+    """Start the dev server in the foreground."""
+    from .. import __version__
+
+    api_addr = f"http://{listen_address}"
+    core, root = build_dev_core(root_token_id, api_addr)
+    print(BANNER.format(api_addr=api_addr, version=__version__, root_token=root), flush=True)
+    app = create_app(core)
+    serve(lambda: app, listen_address, workers=1, threads=16, log_level=log_level)
