@@ -20,13 +20,29 @@ from ..policy import (
     PolicyParseError,
     normalize_policy_name,
     parse_policy,
+    root_policy,
 )
 
 if TYPE_CHECKING:
     from .core import Core
 
 PREFIX = "sys/policy/"
-IMMUTABLE = {ROOT_POLICY, DEFAULT_CEILING_POLICY}
+RESPONSE_WRAPPING_POLICY = "response-wrapping"
+"""The fixed policy of response-wrapping tokens (never listed, never writable)."""
+RESPONSE_WRAPPING_POLICY_HCL = """
+path "cubbyhole/response" {
+    capabilities = ["create", "read"]
+}
+
+path "sys/wrapping/unwrap" {
+    capabilities = ["update"]
+}
+
+path "auth/token/revoke-self" {
+    capabilities = ["update"]
+}
+"""
+IMMUTABLE = {ROOT_POLICY, DEFAULT_CEILING_POLICY, RESPONSE_WRAPPING_POLICY}
 
 
 class PolicyStore:
@@ -44,6 +60,8 @@ class PolicyStore:
         """Create the default policy on a fresh storage."""
         if self.core.storage.get(PREFIX + DEFAULT_POLICY) is None:
             self._store(DEFAULT_POLICY, DEFAULT_POLICY_HCL)
+        if self.core.storage.get(PREFIX + RESPONSE_WRAPPING_POLICY) is None:
+            self._store(RESPONSE_WRAPPING_POLICY, RESPONSE_WRAPPING_POLICY_HCL)
         for name, text in self.builtin_texts.items():
             if self.core.storage.get(PREFIX + name) is None:
                 self._store(name, text)
@@ -57,8 +75,8 @@ class PolicyStore:
     # ----- CRUD ------------------------------------------------------------------------------
 
     def names(self) -> list[str]:
-        """Stored policy names, sorted (``root`` is not stored)."""
-        return sorted(self.core.storage.list(PREFIX))
+        """Stored policy names, sorted (``root`` is not stored; ``response-wrapping`` hidden)."""
+        return sorted(n for n in self.core.storage.list(PREFIX) if n != RESPONSE_WRAPPING_POLICY)
 
     def read_record(self, name: str) -> dict[str, Any] | None:
         """The stored record of a policy: name, policy text, version, modified."""
@@ -94,8 +112,10 @@ class PolicyStore:
     def delete(self, name: str) -> None:
         """Remove a policy; ``default`` and ``root`` cannot be deleted."""
         name = normalize_policy_name(name)
-        if name in (DEFAULT_POLICY, *IMMUTABLE):
+        if name == DEFAULT_POLICY:
             raise InvalidRequest(f"cannot delete {name} policy")
+        if name in IMMUTABLE:
+            raise InvalidRequest(f'cannot delete "{name}" policy')
         self.core.storage.delete(PREFIX + name)
         self.core.bump_generation()
 
@@ -145,7 +165,7 @@ class PolicyStore:
         if cached is not None:
             return cached
         if key == (ROOT_POLICY,):
-            acl = ACL([Policy.root()] if hasattr(Policy, "root") else [], identity, root=True)
+            acl = ACL([root_policy()], identity)
         else:
             acl = ACL(policies, identity)
         with self._lock:

@@ -1,0 +1,216 @@
+"""Parsing: stanza shapes, legacy ``policy =``, durations, names, HCL/JSON forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from vault_agent_backend.policy import (
+    Capability,
+    DurationError,
+    PolicyParseError,
+    capabilities_from_names,
+    capability_names,
+    normalize_policy_name,
+    parse_duration_seconds,
+    parse_policy,
+)
+
+
+def one(text: str):
+    (rule,) = parse_policy("p", text).paths
+    return rule
+
+
+@pytest.mark.parametrize(
+    ("written", "path", "key", "is_prefix", "segment"),
+    [
+        ("secret/foo", "secret/foo", "secret/foo", False, False),
+        ("secret/*", "secret/*", "secret/", True, False),
+        ("secret*", "secret*", "secret", True, False),
+        ("/secret/foo", "secret/foo", "secret/foo", False, False),
+        ("//secret", "/secret", "/secret", False, False),  # only one slash is stripped
+        ("*", "*", "", True, False),
+        ("a*b", "a*b", "a*b", False, False),  # '*' elsewhere is literal
+        ("secret/+/x", "secret/+/x", "secret/+/x", False, True),
+        ("+", "+", "+", False, True),
+        ("+/x", "+/x", "+/x", False, True),
+        ("a/+/b*", "a/+/b*", "a/+/b*", False, True),  # keeps its '*'
+        ("a+/b", "a+/b", "a+/b", False, False),  # '+' inside a segment is literal
+        ("a/x+", "a/x+", "a/x+", False, False),
+    ],
+)
+def test_path_shapes(written: str, path: str, key: str, is_prefix: bool, segment: bool) -> None:
+    rule = one(f'path "{written}" {{ capabilities = ["read"] }}')
+    assert (rule.path, rule.key, rule.is_prefix, rule.has_segment_wildcard) == (
+        path,
+        key,
+        is_prefix,
+        segment,
+    )
+
+
+@pytest.mark.parametrize(
+    ("legacy", "names"),
+    [
+        ("deny", ["deny"]),
+        ("read", ["list", "read"]),
+        ("write", ["create", "delete", "list", "read", "update"]),
+        ("sudo", ["create", "delete", "list", "read", "sudo", "update"]),
+    ],
+)
+def test_legacy_policy_field(legacy: str, names: list[str]) -> None:
+    assert one(f'path "x" {{ policy = "{legacy}" }}').capability_names == names
+
+
+def test_legacy_adds_to_capabilities_but_deny_replaces() -> None:
+    assert one('path "x" { policy = "read"\n capabilities = ["update"] }').capability_names == [
+        "list",
+        "read",
+        "update",
+    ]
+    assert one('path "x" { policy = "deny"\n capabilities = ["update"] }').capability_names == [
+        "deny"
+    ]
+
+
+def test_deny_wipes_everything_else() -> None:
+    rule = one(
+        'path "x" {\n capabilities = ["read", "deny"]\n allowed_parameters = { "a" = [] }\n'
+        ' denied_parameters = { "b" = [] }\n min_wrapping_ttl = "1h" }'
+    )
+    assert rule.capabilities is Capability.DENY
+    assert (rule.allowed_parameters, rule.denied_parameters, rule.min_wrapping_ttl) == ({}, {}, 0)
+
+
+def test_parameters_are_parsed_with_lower_cased_keys() -> None:
+    rule = one(
+        'path "x" {\n capabilities = ["update"]\n'
+        ' allowed_parameters = { "Name" = ["a*", true, ["n"], {k = "v"}], "Ttl" = [] }\n'
+        ' denied_parameters = { "POLICIES" = ["root"] }\n'
+        ' required_parameters = ["Name", "other"]\n'
+        ' min_wrapping_ttl = "90s"\n max_wrapping_ttl = 3600 }'
+    )
+    assert rule.allowed_parameters == {"name": ["a*", True, ["n"], {"k": "v"}], "ttl": []}
+    assert rule.denied_parameters == {"policies": ["root"]}
+    assert rule.required_parameters == ("Name", "other")
+    assert (rule.min_wrapping_ttl, rule.max_wrapping_ttl) == (90, 3600)
+
+
+def test_repeated_stanzas_and_keys_are_kept() -> None:
+    policy = parse_policy("p", 'path "x" { capabilities = ["read"] }\npath "x" { policy = "deny" }')
+    assert [r.capability_names for r in policy.paths] == [["read"], ["deny"]]
+    assert one(
+        'path "x" {\n capabilities = ["read"]\n capabilities = ["list"] }'
+    ).capability_names == [
+        "list",
+        "read",
+    ]
+
+
+def test_json_policies() -> None:
+    policy = parse_policy(
+        "p",
+        '{"path": {"a": {"capabilities": ["read"]}, "b/*": {"policy": "write"}}}',
+    )
+    assert [(r.path, r.capability_names) for r in policy.paths] == [
+        ("a", ["read"]),
+        ("b/*", ["create", "delete", "list", "read", "update"]),
+    ]
+    with pytest.raises(PolicyParseError, match='invalid key "bogus" on line 1'):
+        parse_policy("p", '{"path": {"x": {"capabilities": ["read"], "bogus": 1}}}')
+
+
+def test_block_forms() -> None:
+    assert one('path { capabilities = ["read"] }').path == "path"
+    assert one('path "x" "y" { capabilities = ["read"] }').path == "x"
+
+
+def test_templated_flag_and_policy_metadata() -> None:
+    policy = parse_policy(
+        " Team ", 'path "a/{{identity.entity.id}}" { capabilities = ["read"] }\npath "b" {}'
+    )
+    assert policy.name == "team"
+    assert policy.templated
+    assert [r.is_templated for r in policy.paths] == [True, False]
+    assert all(r.policy == "team" for r in policy.paths)
+    assert parse_policy("x", "").paths == ()
+    assert parse_policy("a", "# x").digest != parse_policy("b", "# x").digest
+
+
+def test_stanza_without_capabilities_grants_nothing() -> None:
+    assert one('path "x" {}').capabilities == Capability(0)
+    assert one('path "x" { comment = "c"\n mfa_methods = ["m"] }').capability_names == ["deny"]
+
+
+def test_subscribe_capability_and_event_types_key() -> None:
+    rule = one('path "x" {\n capabilities = ["subscribe"]\n subscribe_event_types = ["kv*"] }')
+    assert rule.capability_names == ["subscribe"]
+
+
+def test_syntax_error_shape() -> None:
+    with pytest.raises(PolicyParseError, match=r"^failed to parse policy: At \d+:\d+: "):
+        parse_policy("p", 'path "x" { capabilities = ["read"] = }')
+    with pytest.raises(PolicyParseError, match=r"^failed to parse policy: At 1:\d+: "):
+        parse_policy("p", 'path "x" { capabilities = ["read"')
+
+
+def test_parse_error_is_a_value_error() -> None:
+    assert issubclass(PolicyParseError, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("name", "normal"), [("Foo", "foo"), ("  bar ", "bar"), ("ROOT", "root"), ("a-b", "a-b")]
+)
+def test_normalize_policy_name(name: str, normal: str) -> None:
+    assert normalize_policy_name(name) == normal
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        (None, 0),
+        ("", 0),
+        (90, 90),
+        (1.9, 1),
+        ("90", 90),
+        ("+5", 5),
+        ("90s", 90),
+        ("1h30m", 5400),
+        ("1.5h", 5400),
+        (".5m", 30),
+        ("2d", 172800),
+        ("1500ms", 1),
+        ("-1h", -3600),
+        ("0", 0),
+    ],
+)
+def test_durations(value: object, seconds: int) -> None:
+    assert parse_duration_seconds(value) == seconds
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abc", 'time: invalid duration "abc"'),
+        ("1x", 'time: unknown unit "x" in duration "1x"'),
+        ("1.5", 'time: missing unit in duration "1.5"'),
+        ("xd", 'strconv.ParseInt: parsing "x": invalid syntax'),
+        (True, "could not parse duration from input"),
+        ([1], "could not parse duration from input"),
+    ],
+)
+def test_duration_errors(value: object, message: str) -> None:
+    with pytest.raises(DurationError) as err:
+        parse_duration_seconds(value)
+    assert str(err.value) == message
+
+
+def test_capability_helpers() -> None:
+    flags = capabilities_from_names(["read", "list"])
+    assert flags == Capability.READ | Capability.LIST
+    assert capability_names(flags) == ["list", "read"]
+    assert capabilities_from_names(["read", "deny"]) is Capability.DENY
+    assert capability_names(Capability(0)) == ["deny"]
+    assert Capability.from_name("patch") is Capability.PATCH
+    with pytest.raises(ValueError):
+        Capability.from_name("root")
