@@ -1,0 +1,19 @@
+"""Fixtures of the identity tests: a fresh in-process server per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.identity.inprocess import Vab
+
+
+@pytest.fixture
+def vab() -> Vab:
+    """A fresh in-process dev server (root token ``root``)."""
+    return Vab()
+
+
+@pytest.fixture
+def accessor(vab: Vab) -> str:
+    """The accessor of a userpass mount at ``auth/userpass/``."""
+    return vab.enable_userpass()
