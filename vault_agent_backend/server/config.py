@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,11 @@ class ServerConfig:
     ui: bool = False
     log_level: str = "info"
     workers: int = 2
+    """Extension: gunicorn worker processes (``inmem`` storage always runs one)."""
+    tidy_interval: int = 60
+    """Extension: seconds between runs of the background tidy callbacks (``core.hooks["tidy"]``)."""
     disable_mlock: bool = True
+    cluster_name: str = ""
 
     @property
     def effective_api_addr(self) -> str:
@@ -79,6 +84,7 @@ def parse_config(text: str) -> ServerConfig:
         )
     if cfg.storage_type not in ("sqlite", "postgresql", "inmem", "file"):
         raise ConfigError(f"unknown storage type {cfg.storage_type!r}")
+    _check_storage(cfg)
     if "listener" in raw:
         kind, body = _single_block(raw["listener"], "listener")
         if kind != "tcp":
@@ -101,10 +107,39 @@ def parse_config(text: str) -> ServerConfig:
     cfg.api_addr = str(raw.get("api_addr", ""))
     cfg.ui = _bool(raw.get("ui", False))
     cfg.log_level = str(raw.get("log_level", "info")).lower()
-    cfg.workers = int(raw.get("workers", 2))
+    cfg.cluster_name = str(raw.get("cluster_name", ""))
+    cfg.disable_mlock = _bool(raw.get("disable_mlock", True))
+    try:
+        cfg.workers = int(raw.get("workers", 2))
+        if "tidy_interval" in raw:
+            cfg.tidy_interval = parse_duration(raw["tidy_interval"])
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"invalid workers or tidy_interval: {exc}") from None
     if cfg.workers < 1:
         raise ConfigError("workers must be at least 1")
+    if cfg.tidy_interval < 1:
+        raise ConfigError("tidy_interval must be at least 1s")
     return cfg
+
+
+def _check_storage(cfg: ServerConfig) -> None:
+    """Required settings of each storage type (the environment may supply some, as Vault)."""
+    body = cfg.storage
+    if cfg.storage_type in ("sqlite", "file") and not body.get("path"):
+        raise ConfigError(f'storage "{cfg.storage_type}" needs a path')
+    if cfg.storage_type == "postgresql":
+        if not body.get("connection_url"):
+            url = os.environ.get("VAULT_PG_CONNECTION_URL", "")
+            if not url:
+                raise ConfigError(
+                    'storage "postgresql" needs connection_url (or VAULT_PG_CONNECTION_URL)'
+                )
+            body["connection_url"] = url
+        try:
+            if int(body.get("max_parallel", 8)) < 1:
+                raise ValueError("must be at least 1")
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"storage postgresql: invalid max_parallel: {exc}") from None
 
 
 def load_config(path: str | Path) -> ServerConfig:

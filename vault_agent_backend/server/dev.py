@@ -8,7 +8,9 @@ from ..core import Core, CoreOptions
 from ..core.mounts import MountEntry
 from ..http import create_app
 from ..storage import MemoryStorage
-from .runner import serve
+from ..storage.barrier import Barrier
+from ..storage.seal import SealManager
+from .runner import serve, start_background
 
 BANNER = """==> vault-agent-backend server configuration:
 
@@ -30,6 +32,7 @@ You may need to set the following environment variables:
 The root token is displayed below in case you want to seal/unseal the server
 or re-authenticate.
 
+Unseal Key: {unseal_key}
 Root Token: {root_token}
 
 Development mode should NOT be used in production installations!
@@ -42,13 +45,16 @@ def build_dev_core(
     """A set-up dev core and its root token."""
     from .. import __version__
 
+    barrier = Barrier(MemoryStorage())
     core = Core(
-        MemoryStorage(),
+        barrier,
         CoreOptions(
             dev=True, dev_root_token_id=root_token_id, api_addr=api_addr, version=__version__
         ),
     )
-    core.setup()
+    seal = SealManager(barrier, storage_type="inmem")
+    seal.attach(core)
+    seal.dev_unseal_key = seal.dev_initialize(core)  # unseals, which runs core.setup()
     root = core.token_store.create_root(root_token_id)
     if core.mount_by_path("mounts", "secret/") is None:
         try:
@@ -73,6 +79,17 @@ def run_dev(listen_address: str, root_token_id: str, log_level: str) -> None:
 
     api_addr = f"http://{listen_address}"
     core, root = build_dev_core(root_token_id, api_addr)
-    print(BANNER.format(api_addr=api_addr, version=__version__, root_token=root), flush=True)
+    banner = BANNER.format(
+        api_addr=api_addr,
+        version=__version__,
+        root_token=root,
+        unseal_key=getattr(core.seal, "dev_unseal_key", ""),
+    )
+    print(banner, flush=True)
     app = create_app(core)
-    serve(lambda: app, listen_address, workers=1, threads=16, log_level=log_level)
+
+    def app_in_worker():  # after fork: the background thread must live in the worker
+        start_background(core)
+        return app
+
+    serve(app_in_worker, listen_address, workers=1, threads=16, log_level=log_level)

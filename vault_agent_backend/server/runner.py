@@ -1,11 +1,75 @@
-"""Serve the Flask app under gunicorn (threads for dev mode, several workers otherwise)."""
+"""Serve the Flask app under gunicorn (threads for dev mode, several workers otherwise),
+and the per-worker background thread (seal synchronisation, tidy callbacks)."""
 
 from __future__ import annotations
 
+import logging
+import random
+import threading
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
+
+if TYPE_CHECKING:
+    from ..core.core import Core
+
+log = logging.getLogger(__name__)
+SEAL_SYNC_INTERVAL = 1.0
+
+
+class BackgroundThread(threading.Thread):
+    """One daemon thread per worker process.
+
+    Every second it aligns the worker with the node's seal state (so that an idle worker
+    drops its keys soon after another worker sealed the node), and every ``tidy_interval``
+    seconds, while unsealed, it calls each callback of ``core.hooks["tidy"]`` (no
+    arguments) - e.g. removing expired tokens and leases - outside any request. A failing
+    callback is logged and does not stop the others.
+    """
+
+    def __init__(self, core: Core, tidy_interval: float):
+        super().__init__(name="vab-background", daemon=True)
+        self.core = core
+        self.tidy_interval = max(float(tidy_interval), 0.05)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        # Workers and nodes start at different offsets so that they do not tidy in lockstep.
+        next_tidy = time.monotonic() + self.tidy_interval * (0.5 + random.random() / 2)
+        tick = min(SEAL_SYNC_INTERVAL, self.tidy_interval)
+        while not self.stopped.wait(tick):
+            core = self.core
+            try:
+                if core.seal is not None:
+                    core.seal.sync(core)
+            except Exception:
+                log.exception("background seal synchronisation failed")
+            if time.monotonic() < next_tidy:
+                continue
+            next_tidy = time.monotonic() + self.tidy_interval
+            if not core.sealed:
+                self.run_tidy()
+
+    def run_tidy(self) -> None:
+        """Call every tidy callback once."""
+        for callback in list(self.core.hooks.get("tidy", [])):
+            try:
+                callback()
+            except Exception:
+                log.exception("tidy callback %r failed", callback)
+
+    def stop(self) -> None:
+        """Ask the thread to end (it is a daemon: process exit ends it anyway)."""
+        self.stopped.set()
+
+
+def start_background(core: Core, tidy_interval: float = 60.0) -> BackgroundThread:
+    """Start the background thread of this worker (call it after fork, in the worker)."""
+    thread = BackgroundThread(core, tidy_interval)
+    thread.start()
+    return thread
 
 
 class GunicornServer(BaseApplication):

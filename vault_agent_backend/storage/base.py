@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 
 Op = tuple[str, bytes | None]
 """One write of a batch: (key, value) to put, or (key, None) to delete."""
+_GUARD_LOCK = threading.Lock()
 
 
 class StorageError(Exception):
@@ -40,8 +42,45 @@ class Storage(abc.ABC):
     def apply(self, ops: Sequence[Op]) -> None:
         """Apply several puts and deletes atomically: all or none."""
 
+    def apply_built(self, build: Callable[[], Sequence[Op]]) -> None:
+        """Apply the batch ``build()`` returns, atomically; the physical stores call ``build``
+        only once they hold the write lock, so what it computes (e.g. record versions) follows
+        the order in which batches commit."""
+        self.apply(build())
+
+    def cas(self, key: str, expected: bytes | None, ops: Sequence[Op]) -> bool:
+        """Compare and swap: apply ``ops`` atomically only if the value at ``key`` is
+        ``expected`` (None: absent); True when applied.
+
+        The physical stores override this with one transaction; this default is atomic only
+        against callers in the same process (it serialises them on a lock).
+        """
+        with _GUARD_LOCK:
+            if self.get(key) != expected:
+                return False
+            self.apply(ops)
+            return True
+
+    def apply_if_absent(self, guard_key: str, ops: Sequence[Op]) -> bool:
+        """Apply ``ops`` atomically only if ``guard_key`` has no value; True when applied."""
+        return self.cas(guard_key, None, ops)
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+
+def prefix_upper_bound(prefix: str) -> str | None:
+    """The smallest string greater than every string starting with ``prefix`` (code point
+    order), for index range scans; None when there is none (empty prefix or U+10FFFF)."""
+    stripped = prefix
+    while stripped and ord(stripped[-1]) == 0x10FFFF:
+        stripped = stripped[:-1]
+    if not stripped:
+        return None
+    nxt = ord(stripped[-1]) + 1
+    if 0xD800 <= nxt <= 0xDFFF:  # skip the surrogates (not encodable)
+        nxt = 0xE000
+    return stripped[:-1] + chr(nxt)
 
 
 def children(prefix: str, keys: Sequence[str]) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .base import Op, Storage, children
 
@@ -34,8 +34,24 @@ class MemoryStorage(Storage):
 
     def apply(self, ops: Sequence[Op]) -> None:
         with self._lock:
-            for key, value in ops:
-                if value is None:
-                    self._data.pop(key, None)
-                else:
-                    self._data[key] = bytes(value)
+            self._apply_locked(ops)
+
+    def _apply_locked(self, ops: Sequence[Op]) -> None:
+        # Convert everything first, so that a bad value changes nothing (all or none).
+        ready = [(str(key), None if value is None else bytes(value)) for key, value in ops]
+        for key, value in ready:
+            if value is None:
+                self._data.pop(key, None)
+            else:
+                self._data[key] = value
+
+    def apply_built(self, build: Callable[[], Sequence[Op]]) -> None:
+        with self._lock:
+            self._apply_locked(build())
+
+    def cas(self, key: str, expected: bytes | None, ops: Sequence[Op]) -> bool:
+        with self._lock:
+            if self._data.get(key) != expected:
+                return False
+            self._apply_locked(ops)
+            return True

@@ -31,6 +31,9 @@ class StorageView(Storage):
     def apply(self, ops: Sequence[Op]) -> None:
         self.parent.apply([(self.prefix + k, v) for k, v in ops])
 
+    def cas(self, key: str, expected: bytes | None, ops: Sequence[Op]) -> bool:
+        return self.parent.cas(self.prefix + key, expected, [(self.prefix + k, v) for k, v in ops])
+
     def sub(self, prefix: str) -> StorageView:
         """A view below this one."""
         return StorageView(self.parent, self.prefix + prefix)

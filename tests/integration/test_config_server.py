@@ -1,0 +1,315 @@
+"""``vab server -config FILE``: HCL config, sealing with hvac, TLS, encryption at rest, crashes."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import hvac
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.support.config_server import VabConfigServer, sqlite_storage, start_vab_config
+from vault_agent_backend.server.config import ConfigError, load_config, parse_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+# -- configuration parsing ---------------------------------------------------------------------
+
+
+def test_example_config_parses() -> None:
+    cfg = load_config(REPO / "dev" / "vault-config.hcl")
+    assert cfg.storage_type == "sqlite" and cfg.storage["path"]
+    assert cfg.listener.tls_disable and cfg.workers == 2 and cfg.tidy_interval == 60
+    assert cfg.default_lease_ttl == 768 * 3600
+
+
+def test_config_options() -> None:
+    cfg = parse_config(
+        """
+        storage "postgresql" {
+          connection_url = "postgresql://u@h/db"
+          table = "kv"
+          max_parallel = 3
+        }
+        listener "tcp" {
+          address = "0.0.0.0:8300"
+          tls_cert_file = "/c.pem"
+          tls_key_file = "/k.pem"
+        }
+        api_addr = "https://vab.example:8300"
+        default_lease_ttl = "1h"
+        max_lease_ttl = "24h"
+        ui = true
+        log_level = "Debug"
+        workers = 4
+        tidy_interval = "5m"
+        """
+    )
+    assert cfg.storage == {
+        "connection_url": "postgresql://u@h/db",
+        "table": "kv",
+        "max_parallel": 3,
+    }
+    assert not cfg.listener.tls_disable and cfg.listener.tls_cert_file == "/c.pem"
+    assert (cfg.default_lease_ttl, cfg.max_lease_ttl) == (3600, 86400)
+    assert cfg.ui and cfg.log_level == "debug" and cfg.workers == 4 and cfg.tidy_interval == 300
+    assert cfg.effective_api_addr == "https://vab.example:8300"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('storage "consul" {}', "unknown storage type"),
+        ('storage "sqlite" {}', "needs a path"),
+        ('storage "postgresql" {}', "connection_url"),
+        ('storage "inmem" {}\nlistener "tcp" { address = "127.0.0.1:1" }', "tls_cert_file"),
+        ('storage "inmem" {}\nlistener "udp" {}', "unknown listener type"),
+        ('storage "inmem" {}\nworkers = 0', "workers must be at least 1"),
+        ('storage "inmem" {}\ndefault_lease_ttl = "forever"', "invalid duration"),
+        ("storage {", "error parsing config"),
+    ],
+)
+def test_config_errors(text: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VAULT_PG_CONNECTION_URL", raising=False)
+    with pytest.raises(ConfigError, match=message):
+        parse_config(text)
+
+
+def test_postgresql_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAULT_PG_CONNECTION_URL", "postgresql://env@h/db")
+    cfg = parse_config('storage "postgresql" {}')
+    assert cfg.storage["connection_url"] == "postgresql://env@h/db"
+
+
+def test_tidy_callbacks_run_in_background() -> None:
+    from vault_agent_backend.server.dev import build_dev_core
+    from vault_agent_backend.server.runner import start_background
+
+    core, _ = build_dev_core("root")
+    calls: list[float] = []
+    called = threading.Event()
+
+    def failing() -> None:
+        raise RuntimeError("a broken callback must not stop the others")
+
+    def tidy() -> None:
+        calls.append(time.monotonic())
+        if len(calls) >= 2:
+            called.set()
+
+    core.hooks["tidy"] = [failing, tidy]
+    thread = start_background(core, tidy_interval=0.05)
+    try:
+        assert called.wait(10), "tidy callbacks were not called twice"
+    finally:
+        thread.stop()
+        thread.join(5)
+
+
+# -- a running server --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_server(tmp_path: Path) -> Iterator[VabConfigServer]:
+    server = start_vab_config(sqlite_storage(tmp_path / "vab.db"), workers=2, config_dir=tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def statuses(server: VabConfigServer, path: str, count: int = 8, token: str | None = None) -> set:
+    """Status codes of ``count`` requests, each on a new connection (reaching every worker)."""
+    return {server.request("GET", path, token=token)[0] for _ in range(count)}
+
+
+def test_init_unseal_seal_with_hvac(sqlite_server: VabConfigServer) -> None:
+    server = sqlite_server
+    client = hvac.Client(url=server.url)
+    assert not client.sys.is_initialized()
+    status = client.sys.read_seal_status()
+    assert status["sealed"] and not status["initialized"] and status["t"] == 0
+    assert status["storage_type"] == "sqlite"
+    assert server.request("GET", "sys/health")[0] == 501
+    assert server.request("GET", "sys/mounts") == (503, {"errors": ["Vault is sealed"]})
+    code, body = server.request("PUT", "sys/unseal", {"key": "00" * 33})
+    assert code == 400 and "not initialized" in body["errors"][0]
+    code, body = server.request("PUT", "sys/init", {"secret_shares": 3, "secret_threshold": 5})
+    assert code == 400 and "threshold cannot be larger than shares" in body["errors"][0]
+
+    result = client.sys.initialize(secret_shares=5, secret_threshold=3)
+    keys, root = result["keys"], result["root_token"]
+    assert len(keys) == 5 and len(result["keys_base64"]) == 5 and root.startswith("hvs.")
+    code, body = server.request("PUT", "sys/init", {"secret_shares": 1, "secret_threshold": 1})
+    assert code == 400 and body["errors"] == ["Vault is already initialized"]
+    assert client.sys.is_initialized() and client.sys.is_sealed()
+    assert server.request("GET", "sys/health")[0] == 503
+
+    progress = client.sys.submit_unseal_keys(keys[0:2])
+    assert progress["sealed"] and progress["progress"] == 2 and progress["nonce"]
+    # progress is node-wide: every worker reports it
+    assert {server.request("GET", "sys/seal-status")[1]["progress"] for _ in range(6)} == {2}
+    assert client.sys.submit_unseal_key(reset=True)["progress"] == 0
+    final = client.sys.submit_unseal_keys(result["keys_base64"][2:5])
+    assert not final["sealed"] and final["progress"] == 0
+    assert statuses(server, "sys/mounts", token=root) == {200}
+    assert statuses(server, "sys/health") == {200}
+
+    client.token = root
+    limited = client.auth.token.create(policies=["default"])["auth"]["client_token"]
+    code, body = server.request("PUT", "sys/seal", token=limited)
+    assert code == 403
+    client.sys.seal()
+    assert client.sys.is_sealed()
+    assert statuses(server, "sys/mounts", token=root) == {503}
+    assert {server.request("GET", "sys/seal-status")[1]["sealed"] for _ in range(6)} == {True}
+    assert server.request("PUT", "sys/seal")[0] == 204  # sealing a sealed server is a no-op
+    client.sys.submit_unseal_keys(keys[2:5])
+    assert not client.sys.is_sealed()
+    assert statuses(server, "auth/token/lookup-self", token=limited) == {200}
+
+
+def _self_signed(tmp_path: Path) -> tuple[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "server.crt", tmp_path / "server.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_tls_listener(tmp_path: Path) -> None:
+    tls = _self_signed(tmp_path)
+    server = start_vab_config(
+        sqlite_storage(tmp_path / "tls.db"), workers=1, tls=tls, config_dir=tmp_path
+    )
+    try:
+        assert server.url.startswith("https://")
+        client = hvac.Client(url=server.url, verify=tls[0])
+        result = client.sys.initialize(secret_shares=1, secret_threshold=1)
+        client.sys.submit_unseal_key(result["keys"][0])
+        client.token = result["root_token"]
+        assert "sys/" in client.sys.list_mounted_secrets_engines()["data"]
+        plain = hvac.Client(url=server.url.replace("https://", "http://"))
+        with pytest.raises(Exception):  # noqa: B017 - plain HTTP is not served
+            plain.sys.read_seal_status()
+    finally:
+        server.stop()
+
+
+def _raw_files(directory: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(directory.glob("vab.db*")))
+
+
+def test_nothing_in_clear_in_the_sqlite_file(
+    sqlite_server: VabConfigServer, tmp_path: Path
+) -> None:
+    server = sqlite_server
+    server.initialize(1, 1)
+    server.unseal()
+    client = hvac.Client(url=server.url, token=server.root_token)
+    policy_text = 'path "plaintext-canary-policy/*" { capabilities = ["read"] }'
+    client.sys.create_or_update_policy("canary", policy_text)
+    child = client.auth.token.create(policies=["canary"])["auth"]["client_token"]
+    secret = "plaintext-canary-secret-value"
+    client.write("cubbyhole/canary", value=secret)
+    assert client.read("cubbyhole/canary")["data"]["value"] == secret
+    raw = _raw_files(tmp_path)
+    assert raw, "no database files found"
+    for needle in (secret, "plaintext-canary-policy", server.root_token, child, "capabilities"):
+        assert needle.encode() not in raw, f"{needle!r} stored in clear"
+
+
+def _write_load(server: VabConfigServer, acked: dict[str, str], stop: threading.Event, worker: int):
+    i = 0
+    while not stop.is_set():
+        key, value = f"w{worker}-{i}", f"value-{worker}-{i}-" + "x" * (i % 200)
+        try:
+            code, _ = server.request(
+                "PUT", f"cubbyhole/crash/{key}", {"v": value}, server.root_token
+            )
+        except OSError:
+            return  # the server is gone
+        if code in (200, 204):
+            acked[key] = value
+        i += 1
+
+
+def crash_and_recover(server: VabConfigServer, restart) -> None:
+    """SIGKILL the server under write load; after restart every acknowledged write is there
+    and every stored record is whole."""
+    acked: dict[str, str] = {}
+    stop = threading.Event()
+    writers = [
+        threading.Thread(target=_write_load, args=(server, acked, stop, n)) for n in range(4)
+    ]
+    for thread in writers:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while len(acked) < 150 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.stop(graceful=False)  # SIGKILL to the whole process group, mid-write
+    stop.set()
+    for thread in writers:
+        thread.join(30)
+    assert len(acked) >= 150
+    revived: VabConfigServer = restart()
+    try:
+        assert revived.request("GET", "sys/seal-status")[1]["sealed"]
+        revived.unseal(server.keys)
+        token = server.root_token
+        for key, value in acked.items():
+            code, body = revived.request("GET", f"cubbyhole/crash/{key}", token=token)
+            assert code == 200 and body["data"] == {"v": value}, key
+        code, body = revived.request("LIST", "cubbyhole/crash/", token=token)
+        assert code == 200
+        for key in body["data"]["keys"]:  # also writes killed before their answer: whole
+            code, record = revived.request("GET", f"cubbyhole/crash/{key}", token=token)
+            assert code == 200 and record["data"]["v"].startswith("value-"), key
+    finally:
+        revived.stop()
+
+
+def test_crash_under_write_load_sqlite(tmp_path: Path) -> None:
+    storage = sqlite_storage(tmp_path / "vab.db")
+    server = start_vab_config(storage, workers=2, config_dir=tmp_path, initialize=True)
+    crash_and_recover(server, lambda: start_vab_config(storage, workers=2, config_dir=tmp_path))
+
+
+def test_crash_under_write_load_postgresql(tmp_path: Path, postgres_database: str) -> None:
+    from tests.support.config_server import postgresql_storage
+
+    storage = postgresql_storage(postgres_database)
+    server = start_vab_config(storage, workers=2, config_dir=tmp_path, initialize=True)
+    crash_and_recover(server, lambda: start_vab_config(storage, workers=2, config_dir=tmp_path))

@@ -1,0 +1,124 @@
+"""Two server nodes (two ``vab server -config`` process trees) on one PostgreSQL database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import hvac
+import psycopg
+import pytest
+
+from tests.support.config_server import VabConfigServer, postgresql_storage, start_vab_config
+
+
+@pytest.fixture
+def nodes(tmp_path: Path, postgres_database: str) -> Iterator[tuple[VabConfigServer, ...]]:
+    storage = postgresql_storage(postgres_database)
+    started: list[VabConfigServer] = []
+    try:
+        for name in ("a", "b"):
+            directory = tmp_path / name
+            directory.mkdir()
+            started.append(start_vab_config(storage, workers=2, config_dir=directory))
+        yield tuple(started)
+    finally:
+        for server in started:
+            server.stop()
+
+
+def client(server: VabConfigServer, token: str | None = None) -> hvac.Client:
+    return hvac.Client(url=server.url, token=token, timeout=30)
+
+
+def test_init_on_one_node_unseal_each_node(nodes: tuple[VabConfigServer, ...]) -> None:
+    a, b = nodes
+    ca, cb = client(a), client(b)
+    assert not ca.sys.is_initialized() and not cb.sys.is_initialized()
+    result = ca.sys.initialize(secret_shares=3, secret_threshold=2)
+    assert cb.sys.is_initialized()  # the other node sees the shared storage at once
+    assert cb.sys.read_seal_status()["t"] == 2
+    assert ca.sys.is_sealed() and cb.sys.is_sealed()
+    ca.sys.submit_unseal_keys(result["keys"][:2])
+    assert not ca.sys.is_sealed()
+    assert cb.sys.is_sealed()  # each node is unsealed on its own, as in Vault
+    assert cb.sys.submit_unseal_key(result["keys"][2])["progress"] == 1
+    cb.sys.submit_unseal_key(result["keys"][0])
+    assert not cb.sys.is_sealed()
+    ca.token = result["root_token"]
+    ca.sys.seal()
+    assert ca.sys.is_sealed() and not cb.sys.is_sealed()
+    cb.token = result["root_token"]
+    assert cb.auth.token.lookup_self()["data"]["policies"] == ["root"]
+
+
+@pytest.fixture
+def unsealed(nodes: tuple[VabConfigServer, ...]) -> tuple[VabConfigServer, ...]:
+    a, b = nodes
+    a.initialize(3, 2)
+    a.unseal()
+    b.root_token, b.keys = a.root_token, a.keys
+    b.unseal()
+    return nodes
+
+
+def test_tokens_across_nodes(unsealed: tuple[VabConfigServer, ...]) -> None:
+    a, b = unsealed
+    root_a = client(a, a.root_token)
+    token = root_a.auth.token.create(policies=["default"], ttl="1h")["auth"]["client_token"]
+    on_b = client(b, token)
+    assert on_b.auth.token.lookup_self()["data"]["id"] == token
+    client(b, b.root_token).auth.token.revoke(token)
+    code, _ = a.request("GET", "auth/token/lookup-self", token=token)
+    assert code == 403
+    code, _ = b.request("GET", "auth/token/lookup-self", token=token)
+    assert code == 403
+
+
+def test_policy_change_enforced_on_the_other_node(unsealed: tuple[VabConfigServer, ...]) -> None:
+    a, b = unsealed
+    root_a = client(a, a.root_token)
+    root_a.sys.create_or_update_policy("mn", 'path "sys/mounts" { capabilities = ["read"] }')
+    token = root_a.auth.token.create(policies=["mn"])["auth"]["client_token"]
+    assert b.request("GET", "sys/mounts", token=token)[0] == 200
+    root_a.sys.create_or_update_policy("mn", 'path "sys/mounts" { capabilities = ["deny"] }')
+    assert b.request("GET", "sys/mounts", token=token)[0] == 403
+    root_a.sys.create_or_update_policy("mn", 'path "sys/mounts" { capabilities = ["read"] }')
+    assert b.request("GET", "sys/mounts", token=token)[0] == 200
+    root_a.sys.delete_policy("mn")
+    assert b.request("GET", "sys/mounts", token=token)[0] == 403
+
+
+def test_mount_table_change_seen_by_the_other_node(unsealed: tuple[VabConfigServer, ...]) -> None:
+    a, b = unsealed
+    client(a, a.root_token).sys.enable_secrets_engine("kv", path="shared-kv")
+    root_b = client(b, b.root_token)
+    assert "shared-kv/" in root_b.sys.list_mounted_secrets_engines()["data"]
+    root_b.write("shared-kv/item", value="from-b")
+    assert client(a, a.root_token).read("shared-kv/item")["data"]["value"] == "from-b"
+    root_b.sys.disable_secrets_engine("shared-kv")
+    assert a.request("GET", "shared-kv/item", token=a.root_token)[0] == 404
+
+
+def test_nothing_in_clear_in_the_postgresql_table(
+    unsealed: tuple[VabConfigServer, ...], postgres_database: str
+) -> None:
+    a, b = unsealed
+    root_a = client(a, a.root_token)
+    root_a.sys.create_or_update_policy(
+        "canary", 'path "canary-policy-path/*" { capabilities = ["read"] }'
+    )
+    child = root_a.auth.token.create(policies=["canary"])["auth"]["client_token"]
+    client(b, b.root_token).write("cubbyhole/canary", value="canary-secret-value")
+    with psycopg.connect(postgres_database) as conn:
+        rows = conn.execute("SELECT key, value FROM vault_kv_store").fetchall()
+    assert len(rows) > 10
+    blob = b"".join(key.encode() + b"\x00" + bytes(value) for key, value in rows)
+    for needle in (
+        "canary-secret-value",
+        "canary-policy-path",
+        a.root_token,
+        child,
+        "capabilities",
+    ):
+        assert needle.encode() not in blob, f"{needle!r} stored in clear"
