@@ -42,6 +42,7 @@ class CoreOptions:
 
 DEFAULT_MOUNTS: list[tuple[str, str, str, str]] = [
     # (table, path, type, description)
+    ("mounts", "agent-registry/", "agent-registry", "agent registry"),
     ("mounts", "cubbyhole/", "cubbyhole", "per-token private secret storage"),
     ("mounts", "identity/", "identity", "identity store"),
     ("mounts", "sys/", "system", "system endpoints used for control, policy and debugging"),
@@ -61,6 +62,9 @@ class Core:
         self._generation: bytes | None = None
         self.sealed = False
         self.initialized = True
+        self.seal: Any = None
+        """The ``SealManager`` when storage sits behind the encrypting barrier (None: a core
+        that is always unsealed, e.g. in unit tests)."""
         self.hooks: dict[str, Any] = {}
         """Optional services registered by backends (identity store, audit, agent auth)."""
         from ..builtin.token.store import TokenStore
@@ -68,6 +72,9 @@ class Core:
 
         self.policy_store: PolicyStore = PolicyStore(self)
         self.token_store: TokenStore = TokenStore(self)
+        from ..agent import install as install_agent_features
+
+        install_agent_features(self)
 
     # ----- setup -------------------------------------------------------------------------------
 
@@ -84,9 +91,12 @@ class Core:
                 for table, path, kind, description in DEFAULT_MOUNTS:
                     entry = MountEntry(path=path, type=kind, description=description, table=table)
                     self._persist_entry(entry, add=True)
+            # read the generation before the tables: a change another process makes while
+            # they load must leave this process stale (reloaded on the next request)
+            generation = self.storage.get(GENERATION_KEY)
             self._load_tables()
             self.token_store.setup()
-            self._generation = self.storage.get(GENERATION_KEY)
+            self._generation = generation
 
     def _table_key(self, table: str) -> str:
         return AUTH_TABLE_KEY if table == "auth" else MOUNT_TABLE_KEY
@@ -112,7 +122,13 @@ class Core:
             for raw in self._read_table(table):
                 entry = MountEntry.from_storage(raw)
                 existing = self._routes.get(entry.route_path)
-                if existing and existing[0].uuid == entry.uuid:
+                # same mount and same options: keep the live backend (new options, e.g. a KV
+                # v1 -> v2 tune made by another worker, need a new backend, as in Vault)
+                if (
+                    existing
+                    and existing[0].uuid == entry.uuid
+                    and (existing[0].options or {}) == (entry.options or {})
+                ):
                     existing[0].__dict__.update(entry.__dict__)
                     routes[entry.route_path] = existing
                     continue
@@ -164,6 +180,20 @@ class Core:
         self.policy_store.invalidate()
         for callback in self.hooks.get("invalidate", []):
             callback()
+
+    # ----- seal --------------------------------------------------------------------------------
+
+    def after_unseal(self) -> None:
+        """Storage became readable: run the setup a sealed server postponed, then serve."""
+        self.setup()
+        self.sealed = False
+
+    def before_seal(self) -> None:
+        """Stop serving and drop every cache derived from storage (keys go next)."""
+        with self._lock:
+            self.sealed = True
+            self._invalidate()
+            self._generation = None
 
     # ----- mounts ------------------------------------------------------------------------------
 

@@ -75,8 +75,10 @@ class PolicyStore:
     # ----- CRUD ------------------------------------------------------------------------------
 
     def names(self) -> list[str]:
-        """Stored policy names, sorted (``root`` is not stored; ``response-wrapping`` hidden)."""
-        return sorted(n for n in self.core.storage.list(PREFIX) if n != RESPONSE_WRAPPING_POLICY)
+        """Stored policy names, sorted (``root`` is not stored; ``response-wrapping`` and the
+        built-in ``default-ceiling`` are hidden, so listings match OpenBao's; both can be read)."""
+        hidden = {RESPONSE_WRAPPING_POLICY, DEFAULT_CEILING_POLICY}
+        return sorted(n for n in self.core.storage.list(PREFIX) if n not in hidden)
 
     def read_record(self, name: str) -> dict[str, Any] | None:
         """The stored record of a policy: name, policy text, version, modified."""
@@ -100,7 +102,7 @@ class PolicyStore:
         try:
             parse_policy(name, text)
         except PolicyParseError as exc:
-            raise InvalidRequest(f"failed to parse policy: {exc}") from None
+            raise InvalidRequest(str(exc)) from None  # already "failed to parse policy: ..."
         current = self.read_record(name)
         version = current.get("version", 1) if current else 0
         if cas is not None and cas != version:

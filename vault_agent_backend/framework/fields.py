@@ -162,14 +162,20 @@ def _to_comma_strings(value: Any) -> list[str]:
     return [_to_string(v).strip() for v in _to_list(value)]
 
 
+class KeyPairError(ValueError):
+    """A ``key=value`` item without ``=`` or key; FieldData adds the field name (as Vault)."""
+
+
 def _to_kv_pairs(value: Any) -> dict[str, str]:
     if isinstance(value, dict):
         return {str(k): _to_string(v) for k, v in value.items()}
+    # As Vault: a string is one pair (never split on commas), a list holds one per item.
+    items = [value] if isinstance(value, str) else _to_list(value)
     result: dict[str, str] = {}
-    for item in _to_comma_strings(value):
-        key, sep, val = item.partition("=")
-        if not sep:
-            raise ValueError(f"invalid key value pair {item!r}")
+    for index, item in enumerate(items):
+        key, sep, val = _to_string(item).partition("=")
+        if not sep or not key:
+            raise KeyPairError(f"invalid key pair at index {index}")
         result[key] = val
     return result
 
@@ -271,8 +277,9 @@ class FieldData:
             try:
                 value = convert(field.type, self.raw[name])
             except ValueError as exc:
+                detail = f'{exc} in field "{name}"' if isinstance(exc, KeyPairError) else exc
                 raise InvalidRequest(
-                    f'Field validation failed: error converting input for field "{name}": {exc}'
+                    f'Field validation failed: error converting input for field "{name}": {detail}'
                 ) from None
             if field.allowed_values is not None and value not in field.allowed_values:
                 allowed = ", ".join(str(v) for v in field.allowed_values)

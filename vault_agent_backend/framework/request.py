@@ -67,6 +67,9 @@ class Request:
     query: dict[str, Any] = field(default_factory=dict)
     http_method: str = ""
     base_url: str = ""
+    decision: Any = None
+    """The ACL decision on this request (``.allowed``, ``.granting_policies``; an agent's
+    also ``.layer``), set before the handler runs; read by the audit."""
 
     @property
     def rel_path(self) -> str:

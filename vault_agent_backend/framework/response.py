@@ -35,6 +35,8 @@ class Auth:
     token_type: str = "service"
     orphan: bool = True
     no_default_policy: bool = False
+    bound_cidrs: list[str] = field(default_factory=list)
+    """CIDR blocks the login's token may be used from (empty: anywhere)."""
     alias: Alias | None = None
     internal: dict[str, Any] = field(default_factory=dict)
     """Backend data kept with the token (never shown), e.g. for renewals."""
@@ -48,7 +50,7 @@ class Auth:
             "client_token": self.client_token,
             "accessor": self.accessor,
             "policies": self.policies,
-            "token_policies": self.token_policies,
+            **({"token_policies": self.token_policies} if self.token_policies else {}),
             **({"identity_policies": self.identity_policies} if self.identity_policies else {}),
             "metadata": self.metadata or None,
             "lease_duration": self.lease_duration if self.lease_duration is not None else self.ttl,

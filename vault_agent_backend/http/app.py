@@ -59,7 +59,7 @@ def envelope(request_id: str, response: Response) -> dict[str, Any]:
     top = dict(response.data or {}) if response.top_level else {}
     return {
         **top,
-        "request_id": request_id,
+        "request_id": "" if response.wrap_info else request_id,
         "lease_id": secret.lease_id if secret else "",
         "renewable": bool(secret and secret.renewable),
         "lease_duration": secret.ttl if secret else 0,

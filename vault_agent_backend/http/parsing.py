@@ -103,11 +103,13 @@ def to_logical(http: FlaskRequest, path: str, max_size: int) -> Request:
     wrap_header = http.headers.get("X-Vault-Wrap-TTL", "")
     if wrap_header:
         try:
-            wrap_ttl = parse_duration(wrap_header)
-        except ValueError:
-            raise InvalidRequest("error parsing wrap ttl: invalid duration") from None
-        if wrap_ttl <= 0:
-            raise InvalidRequest("invalid wrap ttl")
+            wrap_ttl = parse_duration(wrap_header, allow_negative=True)
+        except ValueError as exc:
+            raise InvalidRequest(f"error parsing X-Vault-Wrap-TTL header: {exc}") from None
+        if wrap_ttl < 0:
+            raise InvalidRequest(
+                "error parsing X-Vault-Wrap-TTL header: requested wrap ttl cannot be negative"
+            )
     return Request(
         operation=operation,
         path=path,

@@ -175,6 +175,17 @@ class ACL:
                 self._merge(existing, rule, policy.name)
         self._prefix_lengths = sorted({len(k) for k in self._prefix}, reverse=True)
         self._segment = [self._segment_rule(k, v) for k, v in sorted(segment.items())]
+        # Index segment rules by their literal segments before the first "+": only rules
+        # whose head equals the path's first segments can match it.
+        self._segment_heads: dict[tuple[str, ...], list[_SegmentRule]] = {}
+        for seg_rule in self._segment:
+            parts = seg_rule.parts
+            literal = parts.index("+") if "+" in parts else len(parts)
+            if seg_rule.is_prefix:  # the last part only has to start the path's segment
+                literal = min(literal, len(parts) - 1)
+            head = parts[:literal]
+            self._segment_heads.setdefault(head, []).append(seg_rule)
+        self._head_depths = sorted({len(h) for h in self._segment_heads})
 
     @staticmethod
     def _merge(existing: _Perms, rule: PathRules, policy: str) -> None:
@@ -232,7 +243,14 @@ class ACL:
         if not self._segment:
             return None
         parts = path.split("/")
-        for rule in self._segment:
+        heads = self._segment_heads
+        candidates = [
+            rule
+            for depth in self._head_depths
+            if depth <= len(parts)
+            for rule in heads.get(tuple(parts[:depth]), ())
+        ]
+        for rule in candidates:
             n = len(rule.parts)
             if len(parts) < n or (not rule.is_prefix and n != len(parts)):
                 continue
