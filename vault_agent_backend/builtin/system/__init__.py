@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+from ...core.expiration import manager as lease_manager
 from ...framework.backend import Backend, BackendConfig, PathsSpecial
-from . import health, mounts, policies
+from . import (
+    agent_explain,
+    audit,
+    capabilities,
+    health,
+    internal_ui,
+    leases,
+    metrics,
+    mounts,
+    oauth_resource_server,
+    openapi,
+    policies,
+    seal,
+    tools,
+    wrapping,
+)
 
 ROOT_PATHS = (
     "auth/*",
@@ -13,6 +29,7 @@ ROOT_PATHS = (
     "raw",
     "raw/*",
     "rotate",
+    "seal",
     "config/cors",
     "config/auditing/*",
     "config/ui/headers/*",
@@ -38,7 +55,22 @@ UNAUTHENTICATED_PATHS = (
     "oauth-resource-server/*",
 )
 
-MODULES = [health, policies, mounts]
+MODULES = [
+    seal,
+    health,
+    policies,
+    mounts,
+    wrapping,
+    tools,
+    leases,
+    capabilities,
+    internal_ui,
+    openapi,
+    metrics,
+    oauth_resource_server,
+    agent_explain,
+    audit,
+]
 """Each module exposes ``paths(backend) -> list[Path]``; order is match order."""
 
 
@@ -48,8 +80,14 @@ class SystemBackend(Backend):
     backend_type = "system"
 
     def __init__(self, config: BackendConfig):
-        super().__init__(config, special=PathsSpecial(ROOT_PATHS, UNAUTHENTICATED_PATHS))
+        unauthenticated = UNAUTHENTICATED_PATHS
+        options = getattr(config.core, "options", None)
+        if getattr(options, "dev", False) or getattr(options, "unauthenticated_metrics", False):
+            unauthenticated = (*unauthenticated, "metrics")  # as Vault's dev listener
+        super().__init__(config, special=PathsSpecial(ROOT_PATHS, unauthenticated))
         self.core = config.core
+        if self.core is not None:
+            lease_manager(self.core)  # revokes leases of revoked tokens, tidies expired ones
         for module in MODULES:
             self.add_paths(module.paths(self))
 

@@ -1,4 +1,4 @@
-"""``sys/health``, ``sys/seal-status``, ``sys/leader``, ``sys/init``."""
+"""``sys/health``, ``sys/seal-status``, ``sys/leader`` (``sys/init`` is in ``seal.py``)."""
 
 from __future__ import annotations
 
@@ -108,9 +108,6 @@ def paths(backend: SystemBackend) -> list[Path]:
             )
         )
 
-    def init_status(req: Request, data: FieldData) -> Response:
-        return Response(raw=RawResponse(body={"initialized": core.initialized}))
-
     return [
         Path(
             "health",
@@ -128,11 +125,6 @@ def paths(backend: SystemBackend) -> list[Path]:
             {Operation.READ: leader},
             help_synopsis="Returns the high availability status and current leader.",
         ),
-        Path(
-            "init",
-            {Operation.READ: init_status},
-            help_synopsis="Returns the initialization status of the server.",
-        ),
     ]
 
 
@@ -147,12 +139,12 @@ def seal_status_body(core: Any) -> dict[str, Any]:
         "t": threshold,
         "n": shares,
         "progress": progress,
-        "nonce": "",
+        "nonce": seal.nonce() if seal is not None else "",
         "version": core.options.version,
         "build_date": "2026-12-01T00:00:00Z",
         "migration": False,
         "recovery_seal": False,
-        "storage_type": "inmem" if core.options.dev else "sqlite",
+        "storage_type": getattr(seal, "storage_type", "inmem"),
     }
     if not core.sealed:
         body["cluster_name"] = core.options.cluster_name

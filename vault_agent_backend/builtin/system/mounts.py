@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
-from ...core.mounts import PROTECTED_PREFIXES, SINGLETON_MOUNTS, MountConfig, MountEntry
+from ...core.mounts import MountConfig, MountEntry
 from ...framework.errors import InvalidRequest
 from ...framework.fields import Field, FieldData, FieldType
 from ...framework.path import Path, match_all
 from ...framework.request import Operation, Request
 from ...framework.response import Response
+from ...storage.view import StorageView
+from .mount_config import (
+    LIST_KEYS,
+    PROTECTED_MOUNTS,
+    SINGLETON_SECRET_MOUNTS,
+    TOKEN_TYPES,
+    UNMOUNTABLE_TYPES,
+    UNTUNABLE_MOUNTS,
+    config_from_input,
+    mount_api,
+    parse_ttl,
+    parse_version,
+    sanitize,
+    tune_api,
+)
 
 if TYPE_CHECKING:
     from . import SystemBackend
@@ -31,134 +47,234 @@ _TUNE_FIELDS = {
     "default_lease_ttl": Field(FieldType.STRING, description="Default lease TTL."),
     "max_lease_ttl": Field(FieldType.STRING, description="Maximum lease TTL."),
     "description": Field(FieldType.STRING, description="User-friendly description."),
-    "audit_non_hmac_request_keys": Field(FieldType.COMMA_STRING_SLICE),
-    "audit_non_hmac_response_keys": Field(FieldType.COMMA_STRING_SLICE),
-    "listing_visibility": Field(FieldType.STRING),
-    "passthrough_request_headers": Field(FieldType.COMMA_STRING_SLICE),
-    "allowed_response_headers": Field(FieldType.COMMA_STRING_SLICE),
-    "token_type": Field(FieldType.STRING),
-    "options": Field(FieldType.KV_PAIRS),
-    "force_no_cache": Field(FieldType.BOOL),
-    "plugin_version": Field(FieldType.STRING),
-    "user_lockout_config": Field(FieldType.MAP),
+    "audit_non_hmac_request_keys": Field(
+        FieldType.COMMA_STRING_SLICE, description="Request keys not HMAC'd by audit devices."
+    ),
+    "audit_non_hmac_response_keys": Field(
+        FieldType.COMMA_STRING_SLICE, description="Response keys not HMAC'd by audit devices."
+    ),
+    "listing_visibility": Field(
+        FieldType.STRING, description='Listing visibility: "unauth" or "hidden".'
+    ),
+    "passthrough_request_headers": Field(
+        FieldType.COMMA_STRING_SLICE, description="Request headers passed to the backend."
+    ),
+    "allowed_response_headers": Field(
+        FieldType.COMMA_STRING_SLICE, description="Response headers the backend may set."
+    ),
+    "token_type": Field(FieldType.STRING, description="Token type of an auth mount."),
+    "options": Field(FieldType.KV_PAIRS, description="Backend-specific options."),
+    "force_no_cache": Field(FieldType.BOOL, description="Disable caching."),
+    "plugin_version": Field(FieldType.STRING, description="The plugin version."),
+    "user_lockout_config": Field(FieldType.MAP, description="User lockout settings."),
 }
-_TTL_UNSET = {"", "system", None}
+_ALWAYS_TUNABLE = {"path", "audit_non_hmac_request_keys", "audit_non_hmac_response_keys"}
 _KIND = {"mounts": "secrets engines", "auth": "auth methods"}
+MIGRATIONS = "sys/remount-status/"
+REMOUNT_WARNING = (
+    "Mount move has been queued. Progress will be reported in Vault's server log, tagged "
+    "with the returned migration_id"
+)
 
 
-def _normalize(path: str) -> str:
-    path = path.strip("/")
-    return path + "/" if path else ""
+def _full(table: str, path: str) -> str:
+    return f"auth/{path}" if table == "auth" else path
 
 
-def _ttl(value: Any, name: str) -> int:
-    from ...framework.durations import parse_duration
-
-    if value in _TTL_UNSET:
-        return 0
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise InvalidRequest(f"unable to parse {name}: {exc}") from None
+def _conflict(core: Any, table: str, path: str) -> str | None:
+    """The existing mount whose path prefixes ``path`` (Vault's "already in use" check)."""
+    for entry in core.mounts(table):
+        if path.startswith(entry.path):
+            return entry.path
+    return None
 
 
-def _config_from_input(raw: dict[str, Any], table: str) -> MountConfig:
-    cfg = MountConfig()
-    if not isinstance(raw, dict):
-        raise InvalidRequest("config must be a map")
-    cfg.default_lease_ttl = _ttl(raw.get("default_lease_ttl"), "default_lease_ttl")
-    cfg.max_lease_ttl = _ttl(raw.get("max_lease_ttl"), "max_lease_ttl")
-    if cfg.max_lease_ttl and cfg.default_lease_ttl > cfg.max_lease_ttl:
-        raise InvalidRequest("given default lease TTL greater than given max lease TTL")
-    cfg.force_no_cache = bool(raw.get("force_no_cache", False))
-    for key in (
-        "audit_non_hmac_request_keys",
-        "audit_non_hmac_response_keys",
-        "passthrough_request_headers",
-        "allowed_response_headers",
-    ):
-        value = raw.get(key) or []
-        cfg.__dict__[key] = value.split(",") if isinstance(value, str) else list(value)
-    cfg.listing_visibility = str(raw.get("listing_visibility", "") or "")
-    if cfg.listing_visibility not in ("", "hidden", "unauth"):
-        raise InvalidRequest(f"invalid listing_visibility {cfg.listing_visibility}")
-    token_type = str(raw.get("token_type", "") or "")
-    if token_type and table != "auth":
-        raise InvalidRequest("token_type can only be modified on auth mounts")
-    if token_type not in ("", "default-service", "default-batch", "service", "batch"):
-        raise InvalidRequest(f"invalid value for 'token_type': {token_type}")
-    cfg.token_type = token_type or ("default-service" if table == "auth" else "")
-    return cfg
+def _enable(core: Any, table: str, data: FieldData) -> None:
+    path = sanitize(data.get("path"))
+    kind = data.get("type")
+    # Absent options give an empty map; an explicit null keeps none (as Vault's decoding).
+    explicit_null = "options" in data.raw and data.raw["options"] is None
+    options: dict[str, str] | None = None if explicit_null else dict(data.get("options") or {})
+    if table == "mounts" and path.startswith(PROTECTED_MOUNTS):
+        raise InvalidRequest(f'cannot mount "{path}"')
+    cfg = config_from_input(data.get("config"), table, core.options.max_lease_ttl)
+    if not kind:
+        raise InvalidRequest("backend type must be specified as a string")
+    if kind == "plugin":
+        kind = data.get("plugin_name") or (data.get("config") or {}).get("plugin_name", "")
+        if not kind:
+            raise InvalidRequest("plugin_name must be provided for plugin backend")
+    if table == "mounts":
+        if kind in ("kv-v1", "kv-v2"):
+            options = {**(options or {}), "version": kind[-1]}
+            kind = "kv"
+        elif kind != "kv" and (options or {}).get("version"):
+            raise InvalidRequest(f'secrets engine "{kind}" does not allow setting a version')
+        if kind in UNMOUNTABLE_TYPES:
+            raise InvalidRequest(f'mount type of "{kind}" is not mountable')
+        if kind == "kv" and (options or {}).get("version", "") not in ("", "1", "2"):
+            raise InvalidRequest('nil backend of type "kv" returned from factory')
+    else:
+        if kind == "token":
+            raise InvalidRequest("token credential backend cannot be instantiated")
+        if (options or {}).get("version"):
+            raise InvalidRequest(f'auth method "{kind}" does not allow setting a version')
+    existing = _conflict(core, table, path)
+    if existing is not None:
+        raise InvalidRequest(f"path is already in use at {existing}")
+    entry = MountEntry(
+        path=path,
+        type=kind,
+        description=data.get("description"),
+        config=cfg,
+        options=options,
+        local=data.get("local"),
+        seal_wrap=data.get("seal_wrap"),
+        external_entropy_access=data.get("external_entropy_access"),
+        plugin_version=data.get("plugin_version"),
+        table=table,
+    )
+    core.mount(entry)
+
+
+def _tune(core: Any, table: str, data: FieldData) -> Response | None:
+    path = sanitize(data.get("path"))
+    full = _full(table, path)
+    if full.startswith(UNTUNABLE_MOUNTS):
+        for name in data.raw:
+            if name in data.schema and name not in _ALWAYS_TUNABLE:
+                raise InvalidRequest(f"cannot tune parameter {name} of {full}")
+    entry = core.mount_by_path(table, path)
+    if entry is None:
+        raise InvalidRequest(f'tune of path "{full}" failed: no mount entry found')
+    cfg = MountConfig(**entry.config.__dict__)
+    ttl_error = "{error}"
+    if data.has("default_lease_ttl") and data.get("default_lease_ttl") != "":
+        cfg.default_lease_ttl = parse_ttl(data.get("default_lease_ttl"), ttl_error)
+    if data.has("max_lease_ttl") and data.get("max_lease_ttl") != "":
+        cfg.max_lease_ttl = parse_ttl(data.get("max_lease_ttl"), ttl_error)
+    if cfg.default_lease_ttl and cfg.max_lease_ttl and cfg.max_lease_ttl < cfg.default_lease_ttl:
+        raise InvalidRequest(
+            f"backend max lease TTL of {cfg.max_lease_ttl} would be less than backend default "
+            f"lease TTL of {cfg.default_lease_ttl}"
+        )
+    for key in LIST_KEYS:
+        if data.has(key):
+            setattr(cfg, key, data.get(key))
+    if data.has("listing_visibility"):
+        value = data.get("listing_visibility")
+        if value not in ("", "hidden", "unauth"):
+            raise InvalidRequest(f"invalid listing_visibility {value}")
+        cfg.listing_visibility = value
+    if data.has("force_no_cache"):
+        cfg.force_no_cache = data.get("force_no_cache")
+    if data.has("token_type"):
+        if table != "auth":
+            raise InvalidRequest("'token_type' can only be modified on auth mounts")
+        if entry.type in ("token", "ns_token"):
+            raise InvalidRequest("'token_type' cannot be set for 'token' or 'ns_token' auth mounts")
+        if data.get("token_type") not in TOKEN_TYPES:
+            raise InvalidRequest("invalid value for 'token_type'")
+        cfg.token_type = data.get("token_type")
+    options, warning = _tuned_options(entry, data)
+    description = data.get("description") if data.has("description") else None
+    core.tune(entry, cfg, description, options)
+    return Response(warnings=[warning]) if warning else None
+
+
+def _tuned_options(entry: MountEntry, data: FieldData) -> tuple[dict[str, str] | None, str]:
+    if not data.has("options"):
+        return None, ""
+    new = data.get("options")
+    if not new:
+        return None, ""
+    warning = ""
+    if "version" in new:
+        current = parse_version((entry.options or {}).get("version"), "mount entry")
+        wanted = parse_version(new["version"], "options")
+        if wanted not in (1, 2):
+            raise InvalidRequest(f"invalid version provided: {wanted}")
+        if current > wanted:
+            raise InvalidRequest(f"cannot downgrade mount from version {current}")
+        if current < wanted:
+            warning = (
+                f"Upgrading mount from version {current} to version {wanted}. This mount will "
+                "be unavailable for a brief period and will resume service shortly."
+            )
+    options = dict(entry.options or {})
+    for key, value in new.items():
+        if value == "" and key != "version":
+            options.pop(key, None)
+        else:
+            options[key] = value
+    return options, warning
+
+
+def _remount(core: Any, data: FieldData) -> Response:
+    src_raw, dst_raw = data.get("from"), data.get("to")
+    if not src_raw or not dst_raw:
+        raise InvalidRequest("both 'from' and 'to' path must be specified as a string")
+    src, dst = sanitize(src_raw), sanitize(dst_raw)
+    table = "auth" if src.startswith("auth/") else "mounts"
+    if table == "auth" and not dst.startswith("auth/"):
+        raise InvalidRequest(f'cannot remount auth mount to non-auth mount "{dst}"')
+    if src in SINGLETON_SECRET_MOUNTS or src == "auth/token/":
+        raise InvalidRequest(f'cannot remount "{src}"')
+    if table == "mounts" and dst.startswith(PROTECTED_MOUNTS):
+        raise InvalidRequest(f"cannot remount to destination {dst}")
+    if table == "auth" and dst == "auth/token/":
+        raise InvalidRequest(f'cannot remount to destination "{dst}"')
+    src_rel = src[5:] if table == "auth" else src
+    dst_rel = dst[5:] if table == "auth" else dst
+    if core.mount_by_path(table, src_rel) is None:
+        raise InvalidRequest(f'no matching mount at "{src}"')
+    existing = _conflict(core, table, dst_rel)
+    if existing is not None:
+        raise InvalidRequest(f'path already in use at "{_full(table, existing)}"')
+    core.remount(table, src_rel, dst_rel)
+    migration_id = str(uuid.uuid4())
+    StorageView(core.storage, MIGRATIONS).put_json(
+        migration_id, {"source_mount": src, "target_mount": dst, "status": "success"}
+    )
+    return Response(data={"migration_id": migration_id}, warnings=[REMOUNT_WARNING], top_level=True)
 
 
 def paths(backend: SystemBackend) -> list[Path]:
     """The mount-management paths of ``sys/``."""
     core = backend.core
-    system_ttls = (core.options.default_lease_ttl, core.options.max_lease_ttl)
 
     def listing(table: str):
         def handler(req: Request, data: FieldData) -> Response:
-            body = {e.path: e.to_api(*system_ttls) for e in core.mounts(table)}
+            body = {e.path: mount_api(e) for e in core.mounts(table)}
             return Response(data=body, top_level=True)
 
         return handler
 
     def enable(table: str):
         def handler(req: Request, data: FieldData) -> None:
-            path = _normalize(data.get("path"))
-            kind = data.get("type") or data.get("plugin_name")
-            if not path:
-                raise InvalidRequest("path cannot be empty")
-            if not kind:
-                raise InvalidRequest("backend type must be specified as a string")
-            if table == "mounts" and (
-                path in SINGLETON_MOUNTS or path.startswith(PROTECTED_PREFIXES)
-            ):
-                raise InvalidRequest(f"cannot mount '{path}' of type '{kind}' as it is reserved")
-            if table == "auth" and kind == "token":
-                raise InvalidRequest("token credential backend cannot be instantiated")
-            cfg = _config_from_input(data.get("config"), table)
-            options = dict(data.get("options") or {})
-            if kind in ("kv", "generic") and table == "mounts":
-                if kind == "generic":
-                    options.setdefault("version", "1")
-                options.setdefault("version", "1")
-                if kind == "kv" and options.get("version") not in ("1", "2"):
-                    raise InvalidRequest("invalid version for kv engine")
-            entry = MountEntry(
-                path=path,
-                type="kv" if kind == "generic" and table == "mounts" else kind,
-                description=data.get("description"),
-                config=cfg,
-                options=options or None,
-                local=data.get("local"),
-                seal_wrap=data.get("seal_wrap"),
-                external_entropy_access=data.get("external_entropy_access"),
-                plugin_version=data.get("plugin_version"),
-                table=table,
-            )
-            core.mount(entry)
+            _enable(core, table, data)
             return None
 
         return handler
 
     def read_one(table: str):
-        def handler(req: Request, data: FieldData) -> Response | None:
-            entry = core.mount_by_path(table, _normalize(data.get("path")))
+        def handler(req: Request, data: FieldData) -> Response:
+            path = sanitize(data.get("path"))
+            entry = core.mount_by_path(table, path)
             if entry is None:
-                raise InvalidRequest(
-                    f"No {'auth' if table == 'auth' else 'secret'} engine at "
-                    f"{_normalize(data.get('path'))}"
-                )
-            return Response(data=entry.to_api(*system_ttls), top_level=True)
+                kind = "auth engine" if table == "auth" else "secret engine mount"
+                raise InvalidRequest(f"No {kind} at {path}")
+            return Response(data=mount_api(entry), top_level=True)
 
         return handler
 
     def disable(table: str):
         def handler(req: Request, data: FieldData) -> None:
-            path = _normalize(data.get("path"))
-            if path in SINGLETON_MOUNTS or (table == "auth" and path == "token/"):
-                raise InvalidRequest(f"cannot unmount '{path}'")
+            path = sanitize(data.get("path"))
+            if table == "auth" and path == "token/":
+                raise InvalidRequest("token credential backend cannot be disabled")
+            if table == "mounts" and path.startswith(PROTECTED_MOUNTS):
+                raise InvalidRequest(f'cannot unmount "{path}"')
             core.unmount(table, path)
             return None
 
@@ -166,115 +282,30 @@ def paths(backend: SystemBackend) -> list[Path]:
 
     def tune_read(table: str):
         def handler(req: Request, data: FieldData) -> Response:
-            path = _normalize(data.get("path"))
+            path = sanitize(data.get("path"))
             entry = core.mount_by_path(table, path)
             if entry is None:
-                raise InvalidRequest(f"cannot fetch sysview for path {path!r}")
+                raise InvalidRequest(f'cannot fetch sysview for path "{_full(table, path)}"')
             default, maximum = core.mount_ttls(entry)
-            body: dict[str, Any] = {
-                "default_lease_ttl": default,
-                "max_lease_ttl": maximum,
-                "force_no_cache": entry.config.force_no_cache,
-                "description": entry.description,
-            }
-            if entry.options is not None or entry.type == "kv":
-                body["options"] = entry.options
-            if table == "auth":
-                body["token_type"] = entry.config.token_type or "default-service"
-            for key in (
-                "audit_non_hmac_request_keys",
-                "audit_non_hmac_response_keys",
-                "passthrough_request_headers",
-                "allowed_response_headers",
-            ):
-                if getattr(entry.config, key):
-                    body[key] = getattr(entry.config, key)
-            if entry.config.listing_visibility:
-                body["listing_visibility"] = entry.config.listing_visibility
-            return Response(data=body, top_level=True)
+            return Response(data=tune_api(entry, default, maximum), top_level=True)
 
         return handler
 
     def tune_write(table: str):
-        def handler(req: Request, data: FieldData) -> None:
-            path = _normalize(data.get("path"))
-            entry = core.mount_by_path(table, path)
-            if entry is None:
-                raise InvalidRequest(f"cannot tune '{path}'")
-            cfg = MountConfig(**entry.config.__dict__)
-            if data.has("default_lease_ttl"):
-                cfg.default_lease_ttl = _ttl(data.raw["default_lease_ttl"], "default_lease_ttl")
-            if data.has("max_lease_ttl"):
-                cfg.max_lease_ttl = _ttl(data.raw["max_lease_ttl"], "max_lease_ttl")
-            if cfg.max_lease_ttl and cfg.default_lease_ttl > cfg.max_lease_ttl:
-                raise InvalidRequest("given default lease TTL greater than given max lease TTL")
-            system_max = core.options.max_lease_ttl
-            if cfg.max_lease_ttl > system_max:
-                raise InvalidRequest("given max lease TTL greater than system max lease TTL")
-            for key in (
-                "audit_non_hmac_request_keys",
-                "audit_non_hmac_response_keys",
-                "passthrough_request_headers",
-                "allowed_response_headers",
-            ):
-                if data.has(key):
-                    cfg.__dict__[key] = data.get(key)
-            if data.has("listing_visibility"):
-                value = data.get("listing_visibility")
-                if value not in ("", "hidden", "unauth"):
-                    raise InvalidRequest(f"invalid listing_visibility {value}")
-                cfg.listing_visibility = value
-            if data.has("force_no_cache"):
-                cfg.force_no_cache = data.get("force_no_cache")
-            if data.has("token_type"):
-                if table != "auth":
-                    raise InvalidRequest("'token_type' can only be modified on auth mounts")
-                value = data.get("token_type")
-                if value not in ("default-service", "default-batch", "service", "batch"):
-                    raise InvalidRequest(f"invalid value for 'token_type': {value}")
-                cfg.token_type = value
-            options = None
-            if data.has("options"):
-                options = dict(entry.options or {})
-                new = data.get("options")
-                if entry.type == "kv" and "version" in new:
-                    old_version = options.get("version", "1")
-                    if new["version"] not in ("1", "2"):
-                        raise InvalidRequest("invalid version for kv engine")
-                    if old_version == "2" and new["version"] == "1":
-                        raise InvalidRequest("cannot downgrade mount from versioned to unversioned")
-                options.update(new)
-            description = data.get("description") if data.has("description") else None
-            core.tune(entry, cfg, description, options)
-            return None
+        def handler(req: Request, data: FieldData) -> Response | None:
+            return _tune(core, table, data)
 
         return handler
 
     def remount(req: Request, data: FieldData) -> Response:
-        src = data.get("from").strip("/")
-        dst = data.get("to").strip("/")
-        if not src or not dst:
-            raise InvalidRequest("both 'from' and 'to' path must be specified as a string")
-        table = "mounts"
-        if src.startswith("auth/"):
-            if not dst.startswith("auth/"):
-                raise InvalidRequest("cannot remount auth mount to non-auth mount")
-            table, src, dst = "auth", src[5:], dst[5:]
-        elif dst.startswith("auth/"):
-            raise InvalidRequest("cannot remount non-auth mount to auth mount")
-        src, dst = _normalize(src), _normalize(dst)
-        if src in SINGLETON_MOUNTS or (table == "auth" and src == "token/"):
-            raise InvalidRequest(f"cannot remount '{src}'")
-        if table == "mounts" and dst.startswith(PROTECTED_PREFIXES):
-            raise InvalidRequest(f"cannot remount to destination '{dst}'")
-        core.remount(table, src, dst)
-        migration_id = __import__("uuid").uuid4().hex
-        return Response(data={"migration_id": migration_id})
+        return _remount(core, data)
 
-    def remount_status(req: Request, data: FieldData) -> Response:
-        return Response(
-            data={"migration_id": data.get("migration_id"), "migration_info": {"status": "success"}}
-        )
+    def remount_status(req: Request, data: FieldData) -> Response | None:
+        migration_id = data.get("migration_id")
+        info = StorageView(core.storage, MIGRATIONS).get_json(migration_id)
+        if info is None:
+            return None
+        return Response(data={"migration_id": migration_id, "migration_info": info})
 
     out: list[Path] = []
     for table, prefix in (("mounts", "mounts"), ("auth", "auth")):
@@ -314,7 +345,7 @@ def paths(backend: SystemBackend) -> list[Path]:
         Path(
             r"remount/status/(?P<migration_id>.+)",
             {Operation.READ: remount_status},
-            fields={"migration_id": Field(FieldType.STRING)},
+            fields={"migration_id": Field(FieldType.STRING, description="The migration id.")},
             help_synopsis="Status of a mount move.",
         ),
     ]

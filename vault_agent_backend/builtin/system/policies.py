@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ...framework.errors import InvalidRequest
 from ...framework.fields import Field, FieldData, FieldType
-from ...framework.path import Path, name_regex
+from ...framework.path import Path
 from ...framework.request import Operation, Request
 from ...framework.response import Response
 
@@ -42,28 +42,37 @@ def paths(backend: SystemBackend) -> list[Path]:
         names = [*store.names(), "root"]
         return Response(data={"keys": names, "policies": names}, top_level=True)
 
+    def record_for(name: str) -> dict | None:
+        if name == "root":
+            return {"policy": "", "version": 0}
+        return store.read_record(name)
+
     def read(req: Request, data: FieldData) -> Response | None:
         name = data.get("name").strip().lower()
-        record = store.read_record(name)
+        record = record_for(name)
         if record is None:
             return None
         return Response(data={"name": name, "policy": record["policy"], **_meta(record)})
 
     def read_legacy(req: Request, data: FieldData) -> Response | None:
         name = data.get("name").strip().lower()
-        record = store.read_record(name)
+        record = record_for(name)
         if record is None:
             return None
         body = {"name": name, "rules": record["policy"], **_meta(record)}
         return Response(data=body, top_level=True)
 
-    def write(req: Request, data: FieldData) -> None:
-        text = data.get("policy") or (data.get("rules") if "rules" in data.schema else "")
+    def write(req: Request, data: FieldData) -> Response | None:
+        text = data.get("policy")
+        warnings = []
+        if not text and "rules" in data.schema and data.get("rules"):
+            text = data.get("rules")
+            warnings.append("'rules' is deprecated, please use 'policy' instead")
         if not text:
             raise InvalidRequest("'policy' parameter not supplied or empty")
         cas = data.get("cas") if data.has("cas") else None
         store.write(data.get("name"), _decode_policy(text), cas=cas)
-        return None
+        return Response(warnings=warnings) if warnings else None
 
     def delete(req: Request, data: FieldData) -> None:
         store.delete(data.get("name"))
@@ -85,7 +94,7 @@ def paths(backend: SystemBackend) -> list[Path]:
             help_synopsis="List the configured ACL policies.",
         ),
         Path(
-            f"policies/acl/{name_regex('name')}",
+            r"policies/acl/(?P<name>.+)",
             {Operation.READ: read, Operation.UPDATE: write, Operation.DELETE: delete},
             fields=acl_fields,
             help_synopsis="Read, write or delete an ACL policy.",
@@ -96,7 +105,7 @@ def paths(backend: SystemBackend) -> list[Path]:
             help_synopsis="List the configured policies (legacy).",
         ),
         Path(
-            f"policy/{name_regex('name')}",
+            r"policy/(?P<name>.+)",
             {Operation.READ: read_legacy, Operation.UPDATE: write, Operation.DELETE: delete},
             fields=legacy_fields,
             help_synopsis="Read, write or delete a policy (legacy).",
@@ -105,9 +114,10 @@ def paths(backend: SystemBackend) -> list[Path]:
 
 
 def _meta(record: dict) -> dict:
+    meta = {"modified": record["modified"]} if record.get("modified") else {}
     return {
+        **meta,
         "version": record.get("version", 1),
-        "modified": record.get("modified", ""),
         "cas_required": False,
         "allow_wildcards_in_identity_templates": False,
         "allow_slashes_in_identity_templates": False,
