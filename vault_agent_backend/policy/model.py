@@ -7,6 +7,7 @@ objects from HCL text and :mod:`.acl` compiles them into a decision structure.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -82,10 +83,17 @@ def capabilities_from_names(names: Iterable[str]) -> Capability:
 def capability_names(flags: Capability | int) -> list[str]:
     """Names of the capabilities in ``flags``, sorted alphabetically (as
     ``sys/capabilities`` reports them); ``["deny"]`` when ``DENY`` is set or nothing is."""
-    flags = Capability(flags)
+    return list(_capability_names(int(flags)))
+
+
+@functools.cache
+def _capability_names(value: int) -> tuple[str, ...]:
+    """Memoised body of :func:`capability_names` (there are only 512 flag sets; this is
+    on every request's path)."""
+    flags = Capability(value)
     if flags & Capability.DENY or not flags:
-        return ["deny"]
-    return sorted(name for name, flag in CAPABILITY_NAMES.items() if flags & flag)
+        return ("deny",)
+    return tuple(sorted(name for name, flag in CAPABILITY_NAMES.items() if flags & flag))
 
 
 def path_shape(path: str) -> tuple[str, bool, bool]:
