@@ -52,7 +52,12 @@ TEST_FILES: tuple[str, ...] = (
     "tests/integration_tests/api/system_backend/test_mount.py",
     "tests/integration_tests/api/system_backend/test_auth.py",
     "tests/integration_tests/api/system_backend/test_leader.py",
+    "tests/integration_tests/api/system_backend/test_audit.py",
     "tests/integration_tests/api/auth_methods/test_token.py",
+    "tests/integration_tests/api/auth_methods/test_approle.py",
+    "tests/integration_tests/api/secrets_engines/test_kv_v1.py",
+    "tests/integration_tests/api/secrets_engines/test_kv_v2.py",
+    "tests/integration_tests/api/secrets_engines/test_identity.py",
 )
 
 #: import name -> pip requirement, for what hvac's tests/utils and the files above import.

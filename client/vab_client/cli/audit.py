@@ -1,0 +1,190 @@
+"""``vab audit verify FILE``: check the tamper-evidence chain of an audit file.
+
+The chain key (and the chain head, which detects a cut-off tail) come from the server
+(``GET sys/audit/:path/chain-key``, which needs ``sudo``), or from ``-key-file`` /
+``VAB_AUDIT_CHAIN_KEY`` without any server. See :mod:`vab_client.audit_chain`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import click
+
+from ..audit_chain import ChainHead, VerifyResult, verify_lines
+from .base import State, call, common_options, expect_args, group, pass_state
+from .errors import EXIT_API, Failure
+from .output import err, out, output_data
+
+EXIT_TAMPERED = 3
+"""Exit code when the file fails verification (1: bad usage or unreadable input, 2: server
+error, as for every ``vab`` command)."""
+KEY_ENV = "VAB_AUDIT_CHAIN_KEY"
+
+
+@group("audit")
+def audit_group() -> None:
+    """Work with audit devices.
+
+    \b
+    Examples:
+      vab audit verify /var/log/vault_audit.log
+      vab audit verify -path=file /var/log/vault_audit.log
+      vab audit verify -key-file=chain.json audit.log
+    """
+
+
+def _parse_key(text: str, source: str) -> tuple[bytes, ChainHead | None]:
+    """A key given as hex, or the JSON of ``sys/audit/:path/chain-key`` (data or envelope)."""
+    text = text.strip()
+    head = None
+    if text.startswith("{"):
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise Failure(f"Error reading the chain key from {source}: {exc}") from None
+        doc = doc.get("data", doc) if isinstance(doc, dict) else {}
+        head = _head(doc.get("head"))
+        text = str(doc.get("key", ""))
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) < 16:
+        raise Failure(f"Error reading the chain key from {source}: not a hex key")
+    return key, head
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _head(raw: Any) -> ChainHead | None:
+    if not isinstance(raw, dict):
+        return None
+    return ChainHead(
+        seq=_int(raw.get("seq")),
+        hmac=str(raw.get("hmac", "")),
+        segment_seq=_int(raw.get("segment_seq")),
+        segment_prev=str(raw.get("segment_prev", "")),
+    )
+
+
+def _device_for(state: State, fmt: str, file: str) -> str:
+    """The path of the enabled device writing ``file``."""
+    api = state.api()
+    secret = call(fmt, lambda: api.read("sys/audit"), "Error listing audit devices")
+    devices = (secret.data if secret is not None else None) or {}
+    wanted = os.path.realpath(file)
+    for path, info in devices.items():
+        options = (info or {}).get("options") or {}
+        target = options.get("file_path") or options.get("path") or ""
+        if target and target not in ("stdout", "discard") and os.path.realpath(target) == wanted:
+            return str(path)
+    raise Failure(f"No enabled audit device writes {file}: name the device with -path", EXIT_API)
+
+
+def _from_server(state: State, fmt: str, file: str, device: str) -> tuple[bytes, ChainHead | None]:
+    device = device.strip("/") or _device_for(state, fmt, file).strip("/")
+    api = state.api()
+    secret = call(
+        fmt,
+        lambda: api.read(f"sys/audit/{device}/chain-key"),
+        f"Error reading the chain key of audit device {device}",
+    )
+    data = (secret.data if secret is not None else None) or {}
+    key, _ = _parse_key(str(data.get("key", "")), f"audit device {device}")
+    return key, _head(data.get("head"))
+
+
+def _report(fmt: str, file: str, result: VerifyResult) -> None:
+    if fmt != "table":
+        output_data(
+            fmt,
+            {
+                "file": file,
+                "ok": result.ok,
+                "lines": result.lines,
+                "first_seq": result.first_seq,
+                "last_seq": result.last_seq,
+                "head_checked": result.head_checked,
+                "failed_line": result.failed_line or None,
+                "problem": result.problem or None,
+                "message": result.message or None,
+            },
+        )
+        return
+    if result.ok:
+        seqs = f" (seq {result.first_seq}-{result.last_seq})" if result.lines else ""
+        tail = "" if result.head_checked else "; tail not checked (no chain head)"
+        out(f"Success! {file}: {result.lines} line(s) verified{seqs}{tail}")
+    else:
+        err(f"Verification failed: {file}: {result.message}")
+
+
+@audit_group.command("verify")
+@common_options()
+@click.option("--path", "device", default="", help="The audit device (default: found by FILE).")
+@click.option(
+    "--key-file",
+    default="",
+    help="The chain key in hex, or the JSON of sys/audit/:path/chain-key (no server needed).",
+)
+@click.option(
+    "--no-head",
+    is_flag=True,
+    default=False,
+    help="Do not check the end of the file against the server's chain head (older files).",
+)
+@click.argument("args", nargs=-1, metavar="FILE")
+@pass_state
+def audit_verify(
+    state: State, device: str, key_file: str, no_head: bool, args: tuple[str, ...]
+) -> None:
+    """Verify the tamper-evidence chain of an audit file.
+
+    Reports the first line that was edited, removed, inserted, reordered or cut off,
+    and exits with 3; exits 0 when the whole file verifies.
+
+    The chain key is read from the server (GET sys/audit/PATH/chain-key, which needs
+    sudo; PATH is found from the enabled devices unless -path is given), together with
+    the chain head, so that a cut-off tail is detected too. Without a server, give the
+    key with -key-file (hex, or the JSON the endpoint returns, head included) or in
+    VAB_AUDIT_CHAIN_KEY (hex).
+
+    \b
+    Examples:
+      vab audit verify /var/log/vault_audit.log
+      vab audit verify -path=file -format=json /var/log/vault_audit.log
+      vab audit verify -key-file=chain.json audit.log
+    """
+    fmt = state.checked_format()
+    expect_args(args, 1)
+    file = args[0]
+    try:
+        handle = open(file, "rb")  # noqa: SIM115 - closed below, after the (long) check
+    except OSError as exc:
+        raise Failure(f"Error opening audit file: {file}: {exc.strerror or exc}") from None
+    with handle:
+        if key_file:
+            try:
+                with open(key_file, encoding="utf-8") as source:
+                    key, head = _parse_key(source.read(), key_file)
+            except OSError as exc:
+                raise Failure(f"Error reading {key_file}: {exc.strerror or exc}") from None
+        elif os.environ.get(KEY_ENV):
+            key, head = _parse_key(os.environ[KEY_ENV], KEY_ENV)
+        else:
+            key, head = _from_server(state, fmt, file, device)
+        result = verify_lines(handle, key, None if no_head else head)
+    _report(fmt, file, result)
+    if not result.ok:
+        raise Failure("", EXIT_TAMPERED)
+
+
+COMMANDS = [audit_group]
