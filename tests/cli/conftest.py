@@ -1,0 +1,47 @@
+"""Fixtures for the command-line tests: a server per parameter and CLI runners.
+
+``server`` is parametrized over OpenBao and our server (``openbao`` / ``vab_server``
+from ``tests/conftest.py``): every test that uses it runs against both.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import hvac
+import pytest
+
+from .runner import Runner, Server, bao_binary, vab_binary
+
+SERVER_FIXTURES = {"openbao": "openbao", "vab": "vab_server"}
+
+
+@pytest.fixture(params=sorted(SERVER_FIXTURES))
+def server(request: pytest.FixtureRequest) -> Server:
+    """The session server of this parameter: ``openbao`` or ``vab``."""
+    return request.getfixturevalue(SERVER_FIXTURES[request.param])
+
+
+@pytest.fixture
+def uid() -> str:
+    """A short unique suffix for names created by one test."""
+    return secrets.token_hex(4)
+
+
+@pytest.fixture
+def root_client(server: Server) -> hvac.Client:
+    """hvac client with the root token of ``server`` (for test setup)."""
+    return hvac.Client(url=server.url, token=server.root_token, timeout=30)
+
+
+@pytest.fixture
+def vab(server: Server, tmp_path: Path) -> Runner:
+    """``vab`` against ``server`` with an isolated HOME (its own ~/.vault-token)."""
+    return Runner(vab_binary(), server, tmp_path / "vab-home")
+
+
+@pytest.fixture
+def bao(server: Server, tmp_path: Path) -> Runner:
+    """The real ``bao`` CLI against ``server`` with an isolated HOME."""
+    return Runner(bao_binary(), server, tmp_path / "bao-home")

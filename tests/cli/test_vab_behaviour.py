@@ -1,0 +1,210 @@
+"""``vab`` behaviour beyond output equality: token helper, environment, flags, help.
+
+Server-bound tests run the installed ``vab`` binary against both servers (``server``
+fixture); the rest check the command line in-process or without a server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import hvac
+import pytest
+
+from tests.support.ports import free_port
+
+from .runner import Runner, bao_binary, normalize, vab_binary
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover
+    yaml = None
+
+
+def _userpass(client: hvac.Client, mount: str) -> None:
+    client.sys.enable_auth_method("userpass", path=mount)
+    client.write(f"auth/{mount}/users/alice", password="pw-alice", policies="default")
+
+
+def test_login_saves_the_token_in_the_token_helper(
+    vab: Runner, root_client: hvac.Client, uid: str
+) -> None:
+    mount = f"up-{uid}"
+    _userpass(root_client, mount)
+    no_env_token = {"VAULT_TOKEN": None}
+    login = vab(
+        "login", "-method=userpass", f"-path={mount}", "-field=token",
+        "username=alice", "password=pw-alice", env=no_env_token,
+    )  # fmt: skip
+    assert login.code == 0, login
+    token_file = vab.home / ".vault-token"
+    assert token_file.read_text() == login.out
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    # later commands use the saved token when VAULT_TOKEN is not set
+    lookup = vab("token", "lookup", "-field=id", env=no_env_token)
+    assert (lookup.code, lookup.out) == (0, login.out), lookup
+    policies = vab("token", "lookup", "-format=json", "-field=policies", env=no_env_token)
+    assert json.loads(policies.out) == ["default"], policies
+    # -no-store leaves the saved token alone and says so
+    again = vab(
+        "login", "-no-store", "-method=userpass", f"-path={mount}",
+        "username=alice", "password=pw-alice", env=no_env_token,
+    )  # fmt: skip
+    assert again.code == 0, again
+    assert "The token was not stored in token helper" in again.err
+    assert token_file.read_text() == login.out
+    # a VAULT_TOKEN in the environment wins over the saved token: login warns about it
+    root_login = vab("login", root_client.token)
+    assert root_login.code == 0 and "VAULT_TOKEN environment variable is set" in root_login.err
+    assert token_file.read_text() == root_client.token
+    # BAO_TOKEN is the fallback of VAULT_TOKEN
+    bao_env = vab("token", "lookup", "-field=id", env={"VAULT_TOKEN": None, "BAO_TOKEN": "x"})
+    assert bao_env.code == 2 and "permission denied" in bao_env.err
+
+
+def test_environment_and_global_flags(vab: Runner, uid: str) -> None:
+    put = vab("kv", "put", f"secret/{uid}/env", "a=1")
+    assert put.code == 0, put
+    as_json = vab("kv", "get", f"secret/{uid}/env", env={"VAULT_FORMAT": "json"})
+    assert json.loads(as_json.out)["data"]["data"] == {"a": "1"}, as_json
+    flag_wins = vab("kv", "get", "-format=table", f"secret/{uid}/env", env={"VAULT_FORMAT": "json"})
+    assert flag_wins.out.splitlines()[0].endswith(" Secret Path " + "=" * 6), flag_wins
+    group_flag = vab("-format=json", "kv", "get", f"secret/{uid}/env")
+    assert json.loads(group_flag.out)["data"]["data"] == {"a": "1"}, group_flag
+    server = vab.server.url
+    bao_addr = vab("kv", "get", "-field=a", f"secret/{uid}/env",
+                   env={"VAULT_ADDR": None, "BAO_ADDR": server})  # fmt: skip
+    assert (bao_addr.code, bao_addr.out) == (0, "1"), bao_addr
+    dead = f"http://127.0.0.1:{free_port()}"
+    address_flag = vab(f"-address={server}", "kv", "get", "-field=a", f"secret/{uid}/env",
+                       env={"VAULT_ADDR": dead})  # fmt: skip
+    assert (address_flag.code, address_flag.out) == (0, "1"), address_flag
+    command_flag = vab("kv", "get", f"-address={server}", "-field=a", f"secret/{uid}/env",
+                       env={"VAULT_ADDR": dead})  # fmt: skip
+    assert (command_flag.code, command_flag.out) == (0, "1"), command_flag
+
+
+def test_unreachable_server_exit_codes_match_bao(tmp_path: Path) -> None:
+    class Dead:
+        url = f"http://127.0.0.1:{free_port()}"
+        root_token = "root"
+
+    vab = Runner(vab_binary(), Dead(), tmp_path / "vab")
+    bao = Runner(bao_binary(), Dead(), tmp_path / "bao")
+    for args in (("read", "secret/x"), ("status",), ("kv", "get", "secret/x")):
+        ours, theirs = vab(*args), bao(*args)
+        assert ours.code == theirs.code, (ours, theirs)
+        assert ours.err == theirs.err, (ours, theirs)
+    default = Runner(vab_binary(), Dead(), tmp_path / "default")
+    result = default("read", "secret/x", env={"VAULT_ADDR": None})
+    assert result.code == 2
+    assert 'Get "https://127.0.0.1:8200/v1/secret/x"' in result.err
+
+
+def test_field_output_and_stdin_data(vab: Runner, uid: str, tmp_path: Path) -> None:
+    put = vab("kv", "put", f"secret/{uid}/f", "-", stdin='{"n": 3, "s": "3"}')
+    assert put.code == 0, put
+    field = vab("kv", "get", "-field=n", f"secret/{uid}/f")
+    assert field.out == "3", field  # bare value, no newline when piped
+    data = vab("kv", "get", "-format=json", "-field=data", f"secret/{uid}/f")
+    assert json.loads(data.out) == {"n": 3, "s": "3"}, data  # JSON numbers stay numbers
+    (vab.cwd / "cert.pem").write_text("-----BEGIN X-----\nabc\n")
+    at_file = vab("kv", "put", f"secret/{uid}/file", "cert=@cert.pem")
+    assert at_file.code == 0, at_file
+    cert = vab("kv", "get", "-field=cert", f"secret/{uid}/file")
+    assert cert.out == "-----BEGIN X-----\nabc\n", cert
+
+
+def test_flags_after_arguments_and_bool_values(vab: Runner, uid: str) -> None:
+    # vault stops parsing flags at the first argument; vab accepts them anywhere
+    put = vab("kv", "put", f"secret/{uid}/late", "a=1", "-format=json")
+    assert put.code == 0 and json.loads(put.out)["data"]["version"] == 1, put
+    token = vab("token", "create", "-orphan=true", "-renewable=false", "-format=json")
+    auth = json.loads(token.out)["auth"]
+    assert (auth["orphan"], auth["renewable"]) == (True, False), token
+    bad = vab("token", "create", "-orphan=maybe")
+    assert bad.code == 1 and "invalid boolean value" in bad.err, bad
+
+
+@pytest.mark.skipif(yaml is None, reason="PyYAML is not installed")
+def test_yaml_format(vab: Runner, uid: str) -> None:
+    assert vab("kv", "put", f"secret/{uid}/y", "a=1").code == 0
+    result = vab("kv", "get", "-format=yaml", f"secret/{uid}/y")
+    assert result.code == 0, result
+    assert yaml.safe_load(result.out)["data"]["data"] == {"a": "1"}
+
+
+def test_permission_denied_error_text(vab: Runner, uid: str) -> None:
+    result = vab("read", f"secret/data/{uid}/x", env={"VAULT_TOKEN": "not-a-token"})
+    assert result.code == 2
+    assert normalize(result.err) == (
+        f"Error reading secret/data/{uid}/x: Error making API request.\n\n"
+        f"URL: GET http://<server>/v1/secret/data/{uid}/x\n"
+        "Code: 403. Errors:\n\n* permission denied\n"
+    )
+    missing = vab("read", f"secret/data/{uid}/missing")
+    assert (missing.code, missing.out, missing.err) == (
+        2, "", f"No value found at secret/data/{uid}/missing\n"
+    )  # fmt: skip
+
+
+# -- in-process: help, usage errors, packaging ------------------------------------------------
+
+
+def _all_commands() -> list[tuple[str, ...]]:
+    import vab_client.cli.commands  # noqa: F401 - registers the commands
+    from vab_client.cli import cli
+
+    found: list[tuple[str, ...]] = []
+
+    def walk(group: click.Group, path: tuple[str, ...]) -> None:
+        for name, command in group.commands.items():
+            if name == "server":  # a plugin of the server package, documented there
+                continue
+            found.append((*path, name))
+            if isinstance(command, click.Group):
+                walk(command, (*path, name))
+
+    walk(cli, ())
+    return found
+
+
+@pytest.mark.parametrize("path", _all_commands(), ids=" ".join)
+def test_every_command_has_help_with_examples(
+    path: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vab_client.cli import run
+
+    assert run([*path, "--help"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"Usage: vab {' '.join(path)} ")
+    assert "Example" in text, text
+
+
+def test_usage_errors_exit_with_1(capsys: pytest.CaptureFixture[str]) -> None:
+    from vab_client.cli import normalize_args, run
+
+    assert run(normalize_args(["kv", "get", "-bogus", "secret/x"])) == 1
+    assert "No such option" in capsys.readouterr().err
+    assert run(["no-such-command"]) == 1
+    assert run(normalize_args(["token", "create", "-ttl=soon"])) == 1
+    assert "invalid duration" in capsys.readouterr().err
+
+
+def test_client_package_does_not_import_the_server() -> None:
+    code = (
+        "import sys, vab_client.cli.commands\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'vault_agent_backend')]\n"
+        "assert not bad, bad\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
