@@ -413,6 +413,9 @@ def start_vab_dev(
             "`pip install -e ./client -e '.[test]'` from the repository root"
         )
     extra = list(extra_args)
+    # The integration suite runs on SQLite (the durable default); VAB_TEST_DEV_STORAGE=inmem
+    # runs it on memory instead.
+    dev_storage = os.environ.get("VAB_TEST_DEV_STORAGE", "sqlite")
 
     def command(port: int) -> list[str]:
         return [
@@ -423,6 +426,7 @@ def start_vab_dev(
             "-dev",
             f"-dev-root-token-id={root_token}",
             f"-dev-listen-address={LOOPBACK}:{port}",
+            f"-dev-storage={dev_storage}",
             *extra,
         ]
 

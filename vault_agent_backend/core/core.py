@@ -162,10 +162,11 @@ class Core:
 
     def bump_generation(self) -> None:
         """Tell every worker and node that cached state (policies, mounts, ...) changed."""
-        value = _new_gen()
-        self.storage.put(GENERATION_KEY, value)
+        self.storage.put(GENERATION_KEY, _new_gen())
         self._invalidate()
-        self._generation = value
+        # Not recording the new value: another process may have changed state just before
+        # this write, so the next request reloads from storage rather than trusting memory.
+        self._generation = None
 
     def refresh_if_stale(self) -> None:
         """One small read per request: reload caches when another process changed state."""

@@ -121,5 +121,4 @@ def to_logical(http: FlaskRequest, path: str, max_size: int) -> Request:
         raw_body=raw,
         query=query,
         http_method=method,
-        base_url=http.host_url.rstrip("/"),
     )

@@ -8,6 +8,9 @@ import click
 @click.command("server", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--dev", "dev", is_flag=True, help="Run a throwaway in-memory dev server.")
 @click.option("--dev-root-token-id", default="", help="Root token id in dev mode.")
+@click.option("--dev-storage", default="inmem", show_default=True,
+              type=click.Choice(["inmem", "sqlite"]),
+              help="Dev mode storage: in memory, or a temporary SQLite file removed at exit.")
 @click.option(
     "--dev-listen-address",
     default="127.0.0.1:8200",
@@ -30,6 +33,7 @@ import click
 def server_command(
     dev: bool,
     dev_root_token_id: str,
+    dev_storage: str,
     dev_listen_address: str,
     config_path: str | None,
     log_level: str,
@@ -43,7 +47,7 @@ def server_command(
     if dev:
         from .dev import run_dev
 
-        run_dev(dev_listen_address, dev_root_token_id, gunicorn_level)
+        run_dev(dev_listen_address, dev_root_token_id, gunicorn_level, dev_storage)
         return
     if not config_path:
         raise click.UsageError("either -dev or -config=FILE is required")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 
 from ..core import Core, CoreOptions
 from ..core.mounts import MountEntry
 from ..http import create_app
-from ..storage import MemoryStorage
+from ..storage import MemoryStorage, SQLiteStorage
+from ..storage.base import Storage
 from ..storage.barrier import Barrier
 from ..storage.seal import SealManager
 from .runner import serve, start_background
@@ -15,7 +20,7 @@ from .runner import serve, start_background
 BANNER = """==> vault-agent-backend server configuration:
 
              Api Address: {api_addr}
-                 Storage: inmem
+                 Storage: {storage}
                  Version: vault-agent-backend {version}
                Dev Mode: true
 
@@ -39,20 +44,31 @@ Development mode should NOT be used in production installations!
 """
 
 
+def dev_storage(kind: str) -> Storage:
+    """The throwaway physical storage of a dev server: ``inmem`` or a temporary SQLite file."""
+    if kind == "inmem":
+        return MemoryStorage()
+    if kind == "sqlite":
+        folder = tempfile.mkdtemp(prefix="vab-dev-")
+        atexit.register(shutil.rmtree, folder, True)
+        return SQLiteStorage(os.path.join(folder, "vault.db"))
+    raise ValueError(f"unknown dev storage {kind!r} (inmem or sqlite)")
+
+
 def build_dev_core(
-    root_token_id: str = "", api_addr: str = "http://127.0.0.1:8200"
+    root_token_id: str = "", api_addr: str = "http://127.0.0.1:8200", storage: str = "inmem"
 ) -> tuple[Core, str]:
     """A set-up dev core and its root token."""
     from .. import __version__
 
-    barrier = Barrier(MemoryStorage())
+    barrier = Barrier(dev_storage(storage))
     core = Core(
         barrier,
         CoreOptions(
             dev=True, dev_root_token_id=root_token_id, api_addr=api_addr, version=__version__
         ),
     )
-    seal = SealManager(barrier, storage_type="inmem")
+    seal = SealManager(barrier, storage_type=storage)
     seal.attach(core)
     seal.dev_unseal_key = seal.dev_initialize(core)  # unseals, which runs core.setup()
     root = core.token_store.create_root(root_token_id)
@@ -73,16 +89,18 @@ def build_dev_core(
     return core, root.id
 
 
-def run_dev(listen_address: str, root_token_id: str, log_level: str) -> None:
+def run_dev(listen_address: str, root_token_id: str, log_level: str,
+            storage: str = "inmem") -> None:
     """Start the dev server in the foreground."""
     from .. import __version__
 
     api_addr = f"http://{listen_address}"
-    core, root = build_dev_core(root_token_id, api_addr)
+    core, root = build_dev_core(root_token_id, api_addr, storage)
     banner = BANNER.format(
         api_addr=api_addr,
         version=__version__,
         root_token=root,
+        storage=storage,
         unseal_key=getattr(core.seal, "dev_unseal_key", ""),
     )
     print(banner, flush=True)
