@@ -166,10 +166,7 @@ class PolicyStore:
             cached = self._acls.get(key)
         if cached is not None:
             return cached
-        if key == (ROOT_POLICY,):
-            acl = ACL([root_policy()], identity)
-        else:
-            acl = ACL(policies, identity)
+        acl = ACL([root_policy()], identity) if key == (ROOT_POLICY,) else ACL(policies, identity)
         with self._lock:
             if len(self._acls) > 4096:
                 self._acls.clear()

@@ -12,8 +12,8 @@ from ..core import Core, CoreOptions
 from ..core.mounts import MountEntry
 from ..http import create_app
 from ..storage import MemoryStorage, SQLiteStorage
-from ..storage.base import Storage
 from ..storage.barrier import Barrier
+from ..storage.base import Storage
 from ..storage.seal import SealManager
 from .runner import serve, start_background
 
