@@ -24,6 +24,7 @@ SECRET_ENGINES: dict[str, str] = {
 AUTH_METHODS: dict[str, str] = {
     "token": "vault_agent_backend.builtin.token:factory",
     "userpass": "vault_agent_backend.builtin.userpass:factory",
+    "approle": "vault_agent_backend.builtin.approle:factory",
     "agent": "vault_agent_backend.builtin.agent_auth:factory",
 }
 """Auth method type → ``module:factory``."""
