@@ -122,3 +122,41 @@ def test_nothing_in_clear_in_the_postgresql_table(
         "capabilities",
     ):
         assert needle.encode() not in blob, f"{needle!r} stored in clear"
+
+
+def test_agent_suspension_on_one_node_enforced_on_the_other(
+    unsealed: tuple[VabConfigServer, ...],
+) -> None:
+    """An agent suspended through node A is refused by node B on its very next request."""
+    from tests.agent.support import Minter, Scenario, http_sender, make_key, static_profile
+
+    a, b = unsealed
+    key = make_key("ES256")
+    minter = Minter(issuer="https://idp.multinode.example", key=key)
+    send_a = http_sender(a.url)
+    send_b = http_sender(b.url)
+
+    def as_root(send):
+        return lambda method, path, body=None, token=a.root_token: send(method, path, body, token)
+
+    scenario = Scenario(send=as_root(send_a), minter=minter).setup(profile=static_profile(key))
+    scenario.write_secret("shared", {"v": "1"})
+    path = f"{scenario.kv}/data/shared"
+    token = scenario.token(scenario.rar_read("shared"))
+    assert send_b("GET", path, token=token)[0] == 200
+    status, _, _ = send_a(
+        "POST",
+        f"identity/agent/registration/id/{scenario.registration_id}",
+        {"status": "suspended"},
+        a.root_token,
+    )
+    assert status in (200, 204)
+    status, body, _headers = send_b("GET", path, token=token)
+    assert status == 403 and "permission denied" in " ".join(body["errors"])
+    send_a(
+        "POST",
+        f"identity/agent/registration/id/{scenario.registration_id}",
+        {"status": "active"},
+        a.root_token,
+    )
+    assert send_b("GET", path, token=token)[0] == 200

@@ -46,6 +46,7 @@ class TokenStore:
         self.batch = BatchTokenCodec(self.view)
         self._use_lock = threading.Lock()
         self._tidy_lock = threading.Lock()
+        core.hooks.setdefault("tidy", []).append(self.tidy)  # expired tokens, in the background
 
     def setup(self) -> None:
         """Make sure the batch token key exists (the dev root token is created by the server)."""
