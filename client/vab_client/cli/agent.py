@@ -179,7 +179,13 @@ def agent_register(
 @common_options()
 @pass_state
 def agent_list(state: State) -> None:
-    """List registered agents (id, display name, status)."""
+    """List registered agents (id, display name, status).
+
+    \b
+    Examples:
+      vab agent list
+      vab agent list -format=json
+    """
     fmt = state.checked_format()
     api = state.api()
     secret = call(fmt, lambda: api.list(f"{REGISTRY}/registration/id"), "Error listing agents")
@@ -201,7 +207,13 @@ def agent_list(state: State) -> None:
 @click.argument("args", nargs=-1, metavar="NAME|ID")
 @pass_state
 def agent_show(state: State, args: tuple[str, ...]) -> None:
-    """Show a registration (by id or display name)."""
+    """Show a registration (by id or display name).
+
+    \b
+    Examples:
+      vab agent show billing-bot
+      vab agent show -field=id billing-bot
+    """
     fmt = state.checked_format()
     expect_args(args, 1)
     _show(state, fmt, _resolve(state.api(), fmt, args[0]))
@@ -213,7 +225,13 @@ def agent_show(state: State, args: tuple[str, ...]) -> None:
 @click.argument("args", nargs=-1, metavar="NAME|ID")
 @pass_state
 def agent_suspend(state: State, resume: bool, args: tuple[str, ...]) -> None:
-    """Suspend an agent: every token of it is refused on the next request."""
+    """Suspend an agent: every token of it is refused on the next request.
+
+    \b
+    Examples:
+      vab agent suspend billing-bot
+      vab agent suspend -resume billing-bot
+    """
     expect_args(args, 1)
     api = state.api()
     record = _resolve(api, "table", args[0])
@@ -268,7 +286,15 @@ def agent_delegate(
 @click.argument("args", nargs=-1, metavar="[DELEGATION_ID]")
 @pass_state
 def agent_revoke_delegation(state: State, subject: str, args: tuple[str, ...]) -> None:
-    """Revoke a delegation (or all of one human's with -subject)."""
+    """Revoke a delegation (or all of one human's with -subject).
+
+    A human revokes their own delegations; sudo on identity/agent/delegation revokes any.
+
+    \b
+    Examples:
+      vab agent revoke-delegation 5f0c7a7e-...
+      vab agent revoke-delegation -subject=ENTITY_ID
+    """
     api = state.api()
     if subject:
         expect_args(args, 0)

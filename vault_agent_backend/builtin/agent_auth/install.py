@@ -1,0 +1,82 @@
+"""Wiring of the authorization server and the delegations into a core (called once per core
+from :func:`vault_agent_backend.agent.install`):
+
+* ``core.hooks["agent_delegations"]`` -- the delegation service (with its
+  ``token_revoked`` and ``tidy`` callbacks);
+* ``core.hooks["dev_setup"]`` -- ``vab server -dev`` enables ``auth/agent/``;
+* ``core.hooks["root_routes"]`` -- ``/.well-known/oauth-authorization-server/v1/auth/<mount>``;
+* ``core.hooks["unmount"]`` -- disabling an ``agent`` mount removes its resource-server
+  profile;
+* ``core.hooks["tidy"]`` -- forgets used client-assertion ``jti``s and revoked token
+  ``jti``s once the tokens have expired.
+
+This module imports nothing heavy at import time (it runs while the core is built).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ...core.core import Core
+
+__all__ = ["DEV_PATH", "install"]
+
+log = logging.getLogger(__name__)
+DEV_PATH = "agent/"
+_FLAG = "agent_auth_installed"
+
+
+def enable_in_dev(core: Core) -> None:
+    """``dev_setup`` hook: mount the authorization server at ``auth/agent/``."""
+    from ...core.mounts import MountEntry
+
+    if core.mount_by_path("auth", DEV_PATH) is None:
+        core.mount(
+            MountEntry(
+                path=DEV_PATH,
+                type="agent",
+                description="built-in OAuth 2.0 authorization server for agents",
+                table="auth",
+            )
+        )
+
+
+def _on_unmount(core: Core) -> Any:
+    def callback(entry: Any) -> None:
+        if getattr(entry, "table", "") == "auth" and getattr(entry, "type", "") == "agent":
+            from .profile import remove_profile
+
+            remove_profile(core, entry.route_path)
+
+    return callback
+
+
+def _tidy(core: Core) -> Any:
+    def callback() -> None:
+        from ..oauth_resource_server.revocation import purge_expired
+        from . import AgentAuthBackend
+
+        purge_expired(core.storage)
+        for entry in core.mounts("auth"):
+            backend = core.backend_for(entry)
+            if isinstance(backend, AgentAuthBackend):
+                backend.client_auth.purge()
+
+    return callback
+
+
+def install(core: Core) -> None:
+    """Register the hooks on ``core`` (idempotent)."""
+    if core.hooks.get(_FLAG):
+        return
+    core.hooks[_FLAG] = True
+    from ...agent.delegation_service import delegation_service
+    from .metadata import ROOT_RULE, root_view
+
+    delegation_service(core)
+    core.hooks.setdefault("dev_setup", []).append(enable_in_dev)
+    core.hooks.setdefault("root_routes", {}).setdefault(ROOT_RULE, root_view(core))
+    core.hooks.setdefault("unmount", []).append(_on_unmount(core))
+    core.hooks.setdefault("tidy", []).append(_tidy(core))
