@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from ...framework.durations import format_duration
+
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
@@ -48,17 +50,7 @@ def rfc3339nano(ns: int | None) -> str:
 
 def go_duration_string(seconds: int | None) -> str:
     """Go's ``time.Duration.String()`` for whole seconds ("0s", "1m30s", "2h0m0s", "-1s")."""
-    if not seconds:
-        return "0s"
-    sign = "-" if seconds < 0 else ""
-    rest = abs(seconds)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{sign}{hours}h{minutes}m{secs}s"
-    if minutes:
-        return f"{sign}{minutes}m{secs}s"
-    return f"{sign}{secs}s"
+    return format_duration(seconds or 0)
 
 
 def parse_go_duration(text: str) -> float:
