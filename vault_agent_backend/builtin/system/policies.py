@@ -52,14 +52,14 @@ def paths(backend: SystemBackend) -> list[Path]:
         record = record_for(name)
         if record is None:
             return None
-        return Response(data={"name": name, "policy": record["policy"], **_meta(record)})
+        return Response(data={"name": name, "policy": record["policy"]})
 
     def read_legacy(req: Request, data: FieldData) -> Response | None:
         name = data.get("name").strip().lower()
         record = record_for(name)
         if record is None:
             return None
-        body = {"name": name, "rules": record["policy"], **_meta(record)}
+        body = {"name": name, "rules": record["policy"]}
         return Response(data=body, top_level=True)
 
     def write(req: Request, data: FieldData) -> Response | None:
@@ -111,14 +111,3 @@ def paths(backend: SystemBackend) -> list[Path]:
             help_synopsis="Read, write or delete a policy (legacy).",
         ),
     ]
-
-
-def _meta(record: dict) -> dict:
-    meta = {"modified": record["modified"]} if record.get("modified") else {}
-    return {
-        **meta,
-        "version": record.get("version", 1),
-        "cas_required": False,
-        "allow_wildcards_in_identity_templates": False,
-        "allow_slashes_in_identity_templates": False,
-    }
