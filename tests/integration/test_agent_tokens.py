@@ -3,12 +3,15 @@ and a ``WWW-Authenticate: Bearer resource_metadata=...`` header (RFC 9728) every
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
 
 import hvac
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from hvac.exceptions import Forbidden
 
 from tests.agent.support import (
@@ -140,6 +143,34 @@ def test_not_yet_valid(static) -> None:
         get(static, static.token(static.rar_read("target"), iat=now + 600)),
         "not yet valid (iat)",
     )
+
+
+def _signed_raw_payload(sc: Scenario, payload: str) -> str:
+    """An RS256 token over payload text given verbatim (JSON the encoder would not write)."""
+    key = sc.minter.key
+    head = b64url(json.dumps({"alg": "RS256", "kid": key.kid}).encode())
+    body = b64url(payload.encode())
+    signature = key.private.sign(f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{head}.{body}.{b64url(signature)}"
+
+
+@pytest.mark.parametrize(
+    ("claim", "literal", "reason"),
+    [
+        ("exp", "NaN", "malformed JWT"),
+        ("exp", "Infinity", "malformed JWT"),
+        ("nbf", "NaN", "malformed JWT"),
+        ("exp", "1e400", '"exp" claim is out of range'),
+        ("exp", "1" + "0" * 400, '"exp" claim is out of range'),
+        ("iat", "-1e400", '"iat" claim is out of range'),
+    ],
+)
+def test_time_claims_that_are_not_finite_numbers(static, claim, literal, reason) -> None:
+    """A validly signed token whose time claim is NaN, infinite or beyond a float is refused
+    with a 403 (it used to be accepted forever, or to answer 500)."""
+    claims = {k: v for k, v in _claims(static).items() if k != claim}
+    payload = json.dumps(claims)[:-1] + f', "{claim}": {literal}}}'
+    assert_agent_denied(get(static, _signed_raw_payload(static, payload)), reason)
 
 
 def test_leeway_tolerates_small_skew(vab_server) -> None:

@@ -14,6 +14,7 @@ import base64
 import binascii
 import functools
 import json
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -88,9 +89,14 @@ def _b64decode(segment: str) -> bytes:
     return base64.b64decode(segment.translate(_B64) + "=" * (-len(segment) % 4), validate=True)
 
 
+def _no_constant(name: str) -> Any:
+    """``json.loads`` hook: ``NaN``/``Infinity`` are not JSON (RFC 8259), so refuse them."""
+    raise ValueError(f"{name} is not a valid JSON value")
+
+
 def _json_object(segment: str, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(_b64decode(segment))
+        value = json.loads(_b64decode(segment), parse_constant=_no_constant)
     except (ValueError, binascii.Error) as exc:
         raise TokenRefused(f"malformed JWT: invalid {what}: {exc}") from None
     if not isinstance(value, dict):
@@ -118,7 +124,13 @@ def _number(claims: Mapping[str, Any], name: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TokenRefused(f'token "{name}" claim must be a number')
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise TokenRefused(f'token "{name}" claim is out of range')
+    return number
 
 
 def _check_claims(claims: Mapping[str, Any], profile: Profile, now: float) -> None:
