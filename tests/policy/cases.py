@@ -33,17 +33,17 @@ def materialize(text: str, identity: dict[str, Any] | None = None) -> str:
 BAO_VERSION = "2.7.2"
 
 IDENTITY: dict[str, Any] = {
-    "accessor": "auth_userpass_023f7e8b",
+    "accessor": "auth_userpass_69aee722",
     "alias_custom_metadata": {"tier": "gold"},
-    "alias_id": "7115fadf-832a-cfe9-f504-ed00be0f72e0",
+    "alias_id": "19048aa4-ce50-c8fc-ddf0-9d39678d6fea",
     "alias_name": "casebot",
-    "entity_id": "23e556e6-04f7-fa6e-6510-a0702164e6d1",
+    "entity_id": "5e5cf036-2fc5-3675-d944-ea9772e9c788",
     "entity_metadata": {"comma": "a,b", "empty": "", "env": "prod", "sp": "x y", "team": "blue"},
     "entity_name": "casebot-entity",
-    "group_id": "99c49a45-e88c-9320-c5c1-9d1b3fe9a6cf",
+    "group_id": "489bae87-6ef4-0dee-6a9e-9304a8d119e3",
     "group_metadata": {"env": "prod"},
     "group_name": "case-devs",
-    "parent_group_id": "7a46a713-4a48-2fcb-b60a-b5a0641584ce",
+    "parent_group_id": "e100ed2d-3b02-dccc-0fe7-afcaae0fa90b",
     "parent_group_name": "case-parent",
 }
 
@@ -189,7 +189,7 @@ _P58 = (
     '# Built-in "default" policy: what every token may do about itself.\n\n# Read its own token properties.\npath "auth/token/lookup-self" {\n    capabilities = ["read"]\n}\n\n# Renew or revoke itself.\npath "auth/token/renew-self" {\n    capabilities = ["update"]\n}\npath "auth/token/revoke-self" {\n    capabilities = ["update"]\n}\n\n# Ask which capabilities it has on given paths.\npath "sys/capabilities-self" {\n    capabilities = ["update"]\n}\n\n# Read its own identity entity, by id or by name.\npath "identity/entity/id/{{identity.entity.id}}" {\n    capabilities = ["read"]\n}\npath "identity/entity/name/{{identity.entity.name}}" {\n    capabilities = ["read"]\n}\n\n# See the ACL that results from all of its policies (used by UIs).\npath "sys/internal/ui/resultant-acl" {\n    capabilities = ["read"]\n}\n\n# Renew a lease by id (old and new path) and look leases up; this requires\n# knowing the lease id already.\npath "sys/renew" {\n    capabilities = ["update"]\n}\npath "sys/leases/renew" {\n    capabilities = ["update"]\n}\npath "sys/leases/lookup" {\n    capabilities = ["update"]\n}\n\n# Its private cubbyhole.\npath "cubbyhole/*" {\n    capabilities = ["create", "read", "update", "delete", "list"]\n}\n\n# Response wrapping: wrap values, inspect and unwrap wrapping tokens.\npath "sys/wrapping/wrap" {\n    capabilities = ["update"]\n}\npath "sys/wrapping/lookup" {\n    capabilities = ["update"]\n}\npath "sys/wrapping/unwrap" {\n    capabilities = ["update"]\n}\n\n# General purpose hashing tool.\npath "sys/tools/hash" {\n    capabilities = ["update"]\n}\npath "sys/tools/hash/*" {\n    capabilities = ["update"]\n}\n\n# Ask for a control-group authorization.\npath "sys/control-group/request" {\n    capabilities = ["update"]\n}\n\n# Use the authorization endpoint of OIDC providers.\npath "identity/oidc/provider/+/authorize" {\n    capabilities = ["read", "update"]\n}\n',
 )
 _P59 = (
-    '# Built-in "default-ceiling" policy: the upper bound for agents without ceiling\n# policies of their own. It only lets an agent read its own registration record.\npath "agent-registry/registration/entity-id/{{identity.entity.id}}" {\n    capabilities = ["read"]\n}\npath "identity/agent/registration/entity-id/{{identity.entity.id}}" {\n    capabilities = ["read"]\n}\n',
+    '# Built-in "default-ceiling" policy: the upper bound for agents without ceiling\n# policies of their own. It lets an agent read its own registration record and the\n# definitions of the "default" and "default-ceiling" policies.\npath "agent-registry/registration/entity-id/{{identity.entity.id}}" {\n    capabilities = ["read"]\n}\npath "identity/agent/registration/entity-id/{{identity.entity.id}}" {\n    capabilities = ["read"]\n}\npath "sys/policies/acl/default" {\n    capabilities = ["read"]\n}\npath "sys/policies/acl/default-ceiling" {\n    capabilities = ["read"]\n}\npath "sys/policy/default" {\n    capabilities = ["read"]\n}\npath "sys/policy/default-ceiling" {\n    capabilities = ["read"]\n}\n',
 )
 _P60 = (
     'path "kv/data/{{identity.entity.metadata.team}}/*" {\n  capabilities = ["read"]\n}\npath "kv/meta/{{identity.entity.metadata.missing}}/*" {\n  capabilities = ["read"]\n}\n',
@@ -575,6 +575,9 @@ CASES: list[Case] = [
         "tmpl_default_ceiling", _P59, "agent-registry/registration/entity-id/other", ("deny",), True
     ),
     Case("tmpl_default_ceiling", _P59, "identity/entity/id/<entity_id>", ("deny",), True),
+    Case("tmpl_default_ceiling", _P59, "sys/policies/acl/default", ("read",), True),
+    Case("tmpl_default_ceiling", _P59, "sys/policy/default-ceiling", ("read",), True),
+    Case("tmpl_default_ceiling", _P59, "sys/policies/acl/other", ("deny",), True),
     Case("tmpl_metadata", _P60, "kv/data/blue/x", ("read",), True),
     Case("tmpl_metadata", _P60, "kv/data/red/x", ("deny",), True),
     Case("tmpl_metadata", _P60, "kv/meta/x", ("deny",), True),

@@ -286,6 +286,25 @@ def test_default_ceiling_lets_an_agent_read_its_registration() -> None:
     ) == ["deny"]
 
 
+@pytest.mark.parametrize(
+    ("path", "caps"),
+    [
+        ("sys/policies/acl/default", ["read"]),
+        ("sys/policies/acl/default-ceiling", ["read"]),
+        ("sys/policy/default", ["read"]),
+        ("sys/policy/default-ceiling", ["read"]),
+        ("sys/policies/acl/other", ["deny"]),
+        ("sys/policies/acl", ["deny"]),
+        ("sys/policy/default-ceiling-2", ["deny"]),
+        ("agent-registry/registration/id/x", ["deny"]),
+    ],
+)
+def test_default_ceiling_lets_an_agent_read_the_built_in_policies(path, caps) -> None:
+    """Vault 2.x: default-ceiling also permits reading the definitions of the ``default``
+    and ``default-ceiling`` policies (and nothing else)."""
+    assert ACL([default_ceiling_policy()], ALICE).capabilities(path) == caps
+
+
 # -- templated policies in the ACL ----------------------------------------------------
 
 

@@ -108,14 +108,28 @@ path "identity/oidc/provider/+/authorize" {
 }
 """
 
-# The built-in ceiling: an agent may always look up its own registration.
+# The built-in ceiling: as Vault 2.x documents, an agent may read its own registration
+# and the definitions of the "default" and "default-ceiling" policies, nothing else.
 DEFAULT_CEILING_POLICY_HCL = """\
 # Built-in "default-ceiling" policy: the upper bound for agents without ceiling
-# policies of their own. It only lets an agent read its own registration record.
+# policies of their own. It lets an agent read its own registration record and the
+# definitions of the "default" and "default-ceiling" policies.
 path "agent-registry/registration/entity-id/{{identity.entity.id}}" {
     capabilities = ["read"]
 }
 path "identity/agent/registration/entity-id/{{identity.entity.id}}" {
+    capabilities = ["read"]
+}
+path "sys/policies/acl/default" {
+    capabilities = ["read"]
+}
+path "sys/policies/acl/default-ceiling" {
+    capabilities = ["read"]
+}
+path "sys/policy/default" {
+    capabilities = ["read"]
+}
+path "sys/policy/default-ceiling" {
     capabilities = ["read"]
 }
 """
