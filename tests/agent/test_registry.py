@@ -233,3 +233,21 @@ def test_default_ceiling_policy_is_immutable(app) -> None:
     assert "registration/entity-id/{{identity.entity.id}}" in text
     assert app.send("PUT", "sys/policies/acl/default-ceiling", {"policy": 'path "x" {}'})[0] == 400
     assert app.send("DELETE", "sys/policies/acl/default-ceiling")[0] == 400
+
+
+@pytest.mark.parametrize("route", ["agent-registry", "identity/agent"])
+def test_update_needs_the_entity_to_still_exist(app, route) -> None:
+    """Vault 2.x: entity_id must name an existing entity when a registration is created or
+    updated, also when the update leaves entity_id out (the stored one is checked)."""
+    eid = entity(app, f"gone-{route.replace('/', '-')}")
+    reg_id = ok(register(app, display_name=f"gone-{route.replace('/', '-')}", entity_id=eid))[
+        "data"
+    ]["id"]
+    path = f"{route}/registration/id/{reg_id}"
+    ok(app.send("POST", path, {"description": "before"}))
+    ok(app.send("DELETE", f"identity/entity/id/{eid}"))
+    status, body, _ = app.send("POST", path, {"description": "after"})
+    assert status == 400, body
+    assert body["errors"] == [f'entity_id "{eid}" does not exist']
+    assert ok(app.send("GET", path))["data"]["description"] == "before"
+    ok(app.send("DELETE", path))  # an orphaned registration can still be removed

@@ -143,6 +143,29 @@ def test_denied_by_authorization_details_only(vab_server, make) -> None:
     _single_layer_denial(vab_server, sc, token, "authorization_details", RAR_NO_MATCH)
 
 
+@pytest.mark.parametrize("no_default", [False, True])
+def test_default_ceiling_lets_the_agent_read_the_built_in_policies(make, no_default) -> None:
+    """Vault 2.x: ``default-ceiling`` permits reading the definitions of ``default`` and
+    ``default-ceiling``; without the default ceiling policies the ceiling refuses it."""
+    sc = make(
+        human_hcl='path "sys/policies/acl/*" { capabilities = ["read"] }',
+        registration={"no_default_ceiling_policy": no_default},
+    )
+    for name in ("default", "default-ceiling"):
+        path = f"sys/policies/acl/{name}"
+        token = sc.token([path_access(path, "read")])
+        reply = sc.send("GET", path, token=token)
+        if no_default:
+            assert_agent_denied(reply, "CEILING_POLICY_DENIED")
+        else:
+            assert ok(reply)["data"]["name"] == name
+    other = sc.token([path_access("sys/policies/acl/*", "read")])
+    assert_agent_denied(
+        sc.send("GET", f"sys/policies/acl/{sc.policy('x', BROAD)}", token=other),
+        "CEILING_POLICY_DENIED",
+    )
+
+
 # ----- parameters, templates, optional RAR, direct mode -----------------------------------------
 
 

@@ -30,8 +30,9 @@ def registration_paths(registry: AgentRegistry, prefix: str, *, extended: bool) 
 
     def write(current: Record | None, data: FieldData, fixed_name: str | None = None) -> Response:
         record = apply_input(current, data, fixed_name=fixed_name)
-        if current is None or record["entity_id"] != current["entity_id"]:
-            check_entity(record)
+        # Vault 2.x: the entity must exist when the registration is created *or updated*
+        # (an update that leaves entity_id out keeps the stored one, which is checked too).
+        check_entity(record)
         saved = store.save(record, current)
         return Response(data={"id": saved["id"], "display_name": saved["display_name"]})
 
