@@ -234,3 +234,32 @@ def test_profile_alias_accessor_binds_entity_aliases(app) -> None:
     ok(reply)
     identity = app.core.hooks["identity"]
     assert identity.entity_for_external("https://acc.example", "ext-1") == entity
+
+
+def test_non_finite_numbers_in_a_body_are_a_400(app) -> None:
+    """``NaN``/``Infinity`` are not JSON: Vault's decoder answers 400 ("invalid character
+    'I' looking for beginning of value"); they used to reach the field parsers and answer
+    500 (int/duration of an infinite float)."""
+    key = make_key("ES256")
+    ok(app.send("POST", "sys/config/oauth-resource-server/nf", {
+        "issuer_id": "https://nf.example", **static_profile(key)}))  # fmt: skip
+    entity = ok(app.send("POST", "identity/entity", {"name": "nf-agent"}))["data"]["id"]
+    reg = ok(app.send("POST", "agent-registry/register", {
+        "display_name": "nf-agent", "entity_id": entity}))["data"]["id"]  # fmt: skip
+    cases = [
+        ("sys/config/oauth-resource-server/nf", '{"clock_skew_leeway": Infinity}', "'I'"),
+        (f"identity/agent/registration/id/{reg}", '{"max_ttl": Infinity}', "'I'"),
+        (f"identity/agent/registration/id/{reg}", '{"max_delegation_depth": NaN}', "'N'"),
+        (f"agent-registry/registration/id/{reg}", '{"description": -Infinity}', "'-'"),
+    ]
+    for path, body, char in cases:
+        response = app.client.post(
+            "/v1/" + path,
+            data=body,
+            headers={"X-Vault-Token": "root", "Content-Type": "application/json"},
+        )
+        assert response.status_code == 400, (path, body, response.get_data(as_text=True))
+        (error,) = response.get_json()["errors"]
+        assert error.startswith("failed to parse JSON input: invalid character " + char), error
+    profile = ok(app.send("GET", "sys/config/oauth-resource-server/nf"))["data"]
+    assert profile["clock_skew_leeway"] == 0

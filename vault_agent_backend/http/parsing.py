@@ -47,6 +47,12 @@ def _query_data(http: FlaskRequest) -> dict[str, Any]:
     return data
 
 
+def _no_constant(name: str) -> Any:
+    """``json.loads`` hook: ``NaN``/``Infinity`` are not JSON (RFC 8259); Vault's Go decoder
+    refuses them, and accepting them would hand non-finite floats to every endpoint."""
+    raise ValueError(f"invalid character {name[0]!r} looking for beginning of value")
+
+
 def _body_data(http: FlaskRequest, max_size: int) -> tuple[dict[str, Any], bytes]:
     length = http.content_length
     if length is not None and length > max_size:
@@ -62,7 +68,7 @@ def _body_data(http: FlaskRequest, max_size: int) -> tuple[dict[str, Any], bytes
         form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
         return {k: v[0] if len(v) == 1 else v for k, v in form.items()}, raw
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequest(f"failed to parse JSON input: {exc}") from None
     if value is None:
