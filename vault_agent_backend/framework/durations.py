@@ -17,6 +17,10 @@ _UNITS = {
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)")
 
 
+#: The longest duration Go's ``time.Duration`` (int64 nanoseconds) can hold, in seconds.
+MAX_DURATION_SECONDS = (2**63 - 1) // 10**9
+
+
 def parse_duration(value: object, *, allow_negative: bool = False) -> int:
     """Return a duration in whole seconds.
 
@@ -37,6 +41,8 @@ def parse_duration(value: object, *, allow_negative: bool = False) -> int:
         raise ValueError(f"cannot parse {value!r} as a duration")
     if seconds < 0 and not allow_negative:
         raise ValueError("cannot provide negative value")
+    if abs(seconds) > MAX_DURATION_SECONDS:
+        raise ValueError(f"duration {value!r} is out of range")
     return seconds
 
 

@@ -105,7 +105,7 @@ def _to_int(value: Any) -> int:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
-        return value
+        return _int64(value)
     if isinstance(value, float):
         if value != int(value):
             raise ValueError(f"cannot parse '{value}' as int")
@@ -115,10 +115,17 @@ def _to_int(value: Any) -> int:
         if text == "":
             return 0
         try:
-            return int(text, 0)
+            return _int64(int(text, 0))
         except ValueError:
             raise ValueError(f"cannot parse '{value}' as int") from None
     raise ValueError(f"cannot parse '{_short(value)}' as int")
+
+
+def _int64(value: int) -> int:
+    """Vault's ints are Go's int64: anything wider is out of range, not a huge number."""
+    if not -(2**63) <= value < 2**63:
+        raise OverflowError("value out of range")
+    return value
 
 
 def _to_string(value: Any) -> str:
@@ -290,6 +297,10 @@ class FieldData:
         if name not in self._cache:
             try:
                 value = convert(field.type, self.raw[name])
+            except OverflowError:
+                raise InvalidRequest(
+                    f'error converting input for field "{name}": value out of range'
+                ) from None
             except ValueError as exc:
                 if field.type is FieldType.MAP:
                     raise InvalidRequest(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -53,6 +54,15 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"invalid character {name[0]!r} looking for beginning of value")
 
 
+def _finite_float(text: str) -> float:
+    """``json.loads`` hook: a number too large for a float (``1e400``) is refused, as Go's
+    decoder refuses it, instead of becoming infinity."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"cannot unmarshal number {text} into a float64")
+    return value
+
+
 def _body_data(http: FlaskRequest, max_size: int) -> tuple[dict[str, Any], bytes]:
     length = http.content_length
     if length is not None and length > max_size:
@@ -68,7 +78,7 @@ def _body_data(http: FlaskRequest, max_size: int) -> tuple[dict[str, Any], bytes
         form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
         return {k: v[0] if len(v) == 1 else v for k, v in form.items()}, raw
     try:
-        value = json.loads(raw, parse_constant=_no_constant)
+        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequest(f"failed to parse JSON input: {exc}") from None
     if value is None:
