@@ -160,6 +160,18 @@ class PostgresCluster:
             raise
         return self
 
+    def stop_server(self) -> None:
+        """Stop the server only (fast shutdown), keeping its files: an outage."""
+        if self._server is None:
+            raise RuntimeError("PostgreSQL cluster has not been started")
+        self._server.stop()
+
+    def restart_server(self) -> None:
+        """Start the server again after :meth:`stop_server`, on the same port and data."""
+        if self._server is None:
+            raise RuntimeError("PostgreSQL cluster has not been started")
+        self._server.restart_on_same_port()
+
     def stop(self) -> None:
         """Stop the server and delete the cluster's files."""
         if self._server is not None:

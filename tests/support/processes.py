@@ -204,6 +204,19 @@ class ServerProcess:
                 self._process = None  # retry on another port
         raise AssertionError("unreachable")
 
+    def restart_on_same_port(self) -> ServerProcess:
+        """Start again, after :meth:`stop`, on the port the server had (e.g. a database that
+        its clients must find again at the same address)."""
+        if self._process is None or self._process.returncode is None or not self.port:
+            raise RuntimeError(f"{self.name} must have been started and stopped first")
+        self._spawn(self.port)
+        try:
+            self._wait_ready()
+        except ServerStartError:
+            self.stop()
+            raise
+        return self
+
     def stop(self, timeout: float = 10.0, *, graceful: bool = True) -> None:
         """Stop the server: ``stop_signal`` (SIGTERM) to its process group, SIGKILL after
         ``timeout`` seconds; ``graceful=False`` sends SIGKILL at once (throwaway servers)."""

@@ -9,6 +9,14 @@ across ``fork()``.
 
 Caches of other nodes are kept coherent by the core's generation read on every request; this
 module needs no notification channel for correctness.
+
+When the database goes away the pool has no connection to give and reconnects in the
+background with an exponential backoff. A request does not wait that out: when the pool
+gives nothing within ``_FAST_WAIT`` seconds although this process is not using all its
+connections, it connects directly. If that fails the request fails at once with the reason
+(a clean 5xx instead of a request hanging for the whole pool timeout); if it succeeds the
+database is back, the request runs on that connection and the pool (still in backoff) is
+replaced by a fresh one, so service resumes at once.
 """
 
 from __future__ import annotations
@@ -28,6 +36,8 @@ T = TypeVar("T")
 DEFAULT_TABLE = "vault_kv_store"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
 _RETRIES = 3
+_FAST_WAIT = 1.0
+_CONNECT_TIMEOUT = 5
 
 
 def _import_psycopg() -> tuple[Any, Any, Any]:
@@ -64,11 +74,13 @@ class PostgreSQLStorage(Storage):
         psycopg, pool_mod, sql = _import_psycopg()
         self._psycopg = psycopg
         self._pool_timeout = pool_mod.PoolTimeout
+        self._pool_closed = pool_mod.PoolClosed
         self._sql = sql
         self._t = sql.Identifier(*table.split("."))
         self._lock = threading.Lock()
         self._pool: Any = None
         self._pid = 0
+        self._in_use = 0
         self._schema_ready = False
         self._queries = self._build_queries()
 
@@ -112,6 +124,8 @@ class PostgreSQLStorage(Storage):
                     open=True,
                     name=f"vab-{self.table}-{pid}",
                 )
+                if self._pid != pid:
+                    self._in_use = 0
                 self._pid = pid
                 self._schema_ready = False
             return self._pool
@@ -122,11 +136,7 @@ class PostgreSQLStorage(Storage):
         attempts = _RETRIES if retry else 1
         for attempt in range(1, attempts + 1):
             try:
-                pool = self._get_pool()
-                with pool.connection() as conn:
-                    if not self._schema_ready:
-                        self._ensure_schema(conn)
-                    return fn(conn)
+                return self._run_once(fn)
             except self._pool_timeout as exc:  # the pool already waited: no retry
                 raise StorageError(
                     f"postgresql storage: no connection within {self.timeout:g}s: {_oneline(exc)}"
@@ -138,6 +148,55 @@ class PostgreSQLStorage(Storage):
             except psycopg.Error as exc:
                 raise StorageError(f"postgresql storage failed: {_oneline(exc)}") from None
         raise AssertionError("unreachable")
+
+    def _run_once(self, fn: Callable[[Any], T]) -> T:
+        """``fn`` on a pooled connection, or on a direct one when the pool has none to give."""
+        for _ in range(3):  # the pool may be replaced (closed) by another thread meanwhile
+            pool = self._get_pool()
+            busy = self._in_use >= self.max_connections
+            try:
+                conn = pool.getconn(timeout=self.timeout if busy else _FAST_WAIT)
+            except self._pool_closed:
+                continue
+            except self._pool_timeout:
+                if busy:
+                    raise
+                return self._run_direct(fn, pool)
+            with self._lock:
+                self._in_use += 1
+            try:
+                if not self._schema_ready:
+                    self._ensure_schema(conn)
+                return fn(conn)
+            finally:
+                with self._lock:
+                    self._in_use -= 1
+                pool.putconn(conn)
+        raise StorageError("postgresql storage: connection pool kept closing")
+
+    def _run_direct(self, fn: Callable[[Any], T], pool: Any) -> T:
+        """The pool gave nothing although we are not using all of it: it is (re)connecting.
+        Connect directly: fail now if the database is down, else use that connection and
+        replace the pool, which may still be waiting out its reconnection backoff."""
+        try:
+            conn = self._psycopg.connect(
+                self.dsn,
+                autocommit=True,
+                connect_timeout=max(1, min(_CONNECT_TIMEOUT, int(self.timeout))),
+            )
+        except self._psycopg.Error as exc:
+            raise StorageError(f"postgresql storage unavailable: {_oneline(exc)}") from None
+        with self._lock:
+            replace = self._pool is pool
+            if replace:
+                self._pool = None  # the next request makes a fresh pool
+        if replace:
+            log.warning("postgresql connection pool had no connection; starting a new pool")
+            threading.Thread(target=pool.close, name="vab-pg-pool-close", daemon=True).start()
+        with conn:
+            if not self._schema_ready:
+                self._ensure_schema(conn)
+            return fn(conn)
 
     def _ensure_schema(self, conn: Any) -> None:
         with conn.transaction():
