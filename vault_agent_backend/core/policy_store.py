@@ -53,6 +53,9 @@ class PolicyStore:
         self._parsed: dict[str, Policy | None] = {}
         self._acls: dict[tuple[Any, ...], ACL] = {}
         self._lock = threading.Lock()
+        self._epoch = 0
+        """Bumped by :meth:`invalidate`: a value read from storage before an invalidation
+        is not cached after it (it may predate the change that caused it)."""
         self.builtin_texts: dict[str, str] = {}
         """Policies created at setup when absent (name → HCL), e.g. default-ceiling."""
 
@@ -69,6 +72,7 @@ class PolicyStore:
     def invalidate(self) -> None:
         """Drop every cached policy and ACL (called when the generation changes)."""
         with self._lock:
+            self._epoch += 1
             self._parsed.clear()
             self._acls.clear()
 
@@ -141,6 +145,7 @@ class PolicyStore:
         with self._lock:
             if name in self._parsed:
                 return self._parsed[name]
+            epoch = self._epoch
         raw = self.core.storage.get(PREFIX + name)
         policy = None
         if raw is not None:
@@ -150,12 +155,14 @@ class PolicyStore:
             except PolicyParseError:
                 policy = None
         with self._lock:
-            self._parsed[name] = policy
+            if self._epoch == epoch:
+                self._parsed[name] = policy
         return policy
 
     def acl(self, names: list[str], identity: IdentityContext | None = None) -> ACL:
         """The compiled ACL of a set of policy names (missing names are ignored)."""
         unique = tuple(sorted({normalize_policy_name(n) for n in names}))
+        epoch = self._epoch
         if ROOT_POLICY in unique:
             key: tuple[Any, ...] = (ROOT_POLICY,)
         else:
@@ -168,6 +175,8 @@ class PolicyStore:
             return cached
         acl = ACL([root_policy()], identity) if key == (ROOT_POLICY,) else ACL(policies, identity)
         with self._lock:
+            if self._epoch != epoch:
+                return acl  # built from policies read before an invalidation: do not keep
             if len(self._acls) > 4096:
                 self._acls.clear()
             self._acls[key] = acl

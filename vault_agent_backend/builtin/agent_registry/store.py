@@ -62,10 +62,12 @@ class RegistryStore:
         self._lock = threading.RLock()
         self._by_id: dict[str, Record | None] = {}
         self._by_entity: dict[str, str | None] = {}
+        self._epoch = 0  # bumped by invalidate(): reads from before it are not cached after it
 
     def invalidate(self) -> None:
         """Forget cached records (the cache generation changed)."""
         with self._lock:
+            self._epoch += 1
             self._by_id.clear()
             self._by_entity.clear()
 
@@ -77,9 +79,11 @@ class RegistryStore:
             return None
         cached = self._by_id.get(reg_id, _MISSING)
         if cached is _MISSING:
+            epoch = self._epoch
             cached = self.view.get_json("registration/" + reg_id)
             with self._lock:
-                self._by_id[reg_id] = cached
+                if self._epoch == epoch:
+                    self._by_id[reg_id] = cached
         return cached  # type: ignore[return-value]
 
     def by_entity(self, entity_id: str) -> Record | None:
@@ -88,10 +92,12 @@ class RegistryStore:
             return None
         reg_id = self._by_entity.get(entity_id, _MISSING)
         if reg_id is _MISSING:
+            epoch = self._epoch
             raw = self.view.get(_entity_key(entity_id))
             reg_id = raw.decode() if raw is not None else None
             with self._lock:
-                self._by_entity[entity_id] = reg_id
+                if self._epoch == epoch:
+                    self._by_entity[entity_id] = reg_id
         return self.get(reg_id) if reg_id else None  # type: ignore[arg-type]
 
     def by_display_name(self, display_name: str) -> Record | None:

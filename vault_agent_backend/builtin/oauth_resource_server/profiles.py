@@ -320,22 +320,27 @@ class ProfileStore:
         self.view = StorageView(core.storage, PREFIX)
         self._lock = threading.RLock()
         self._profiles: dict[str, Profile] | None = None
+        self._epoch = 0  # bumped by invalidate(): a load begun before it is not kept after it
 
     def invalidate(self) -> None:
         """Drop the in-memory copy (the cache generation changed)."""
         with self._lock:
+            self._epoch += 1
             self._profiles = None
 
     def _all(self) -> dict[str, Profile]:
         profiles = self._profiles
         if profiles is None:
+            epoch = self._epoch
             loaded: dict[str, Profile] = {}
             for name in self.view.list("profile/"):
                 raw = self.view.get_json("profile/" + name)
                 if raw is not None:
                     loaded[name] = Profile.from_storage(raw)
             with self._lock:
-                self._profiles = profiles = loaded
+                if self._epoch == epoch:
+                    self._profiles = loaded
+            profiles = loaded
         return profiles
 
     def names(self) -> list[str]:
