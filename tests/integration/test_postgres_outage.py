@@ -11,6 +11,8 @@ import pytest
 from tests.support.config_server import VabConfigServer, postgresql_storage, start_vab_config
 from tests.support.postgres import PostgresCluster, start_postgres
 
+pytestmark = pytest.mark.postgres  # its own cluster, not the session one
+
 
 @pytest.fixture
 def own_cluster() -> Iterator[PostgresCluster]:

@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -38,6 +39,7 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62}
 _RETRIES = 3
 _FAST_WAIT = 1.0
 _CONNECT_TIMEOUT = 5
+_MIN_POOL_AGE = 10.0  # a younger pool may still be making its first connections: keep it
 
 
 def _import_psycopg() -> tuple[Any, Any, Any]:
@@ -81,6 +83,7 @@ class PostgreSQLStorage(Storage):
         self._pool: Any = None
         self._pid = 0
         self._in_use = 0
+        self._pool_born = 0.0
         self._schema_ready = False
         self._queries = self._build_queries()
 
@@ -127,6 +130,7 @@ class PostgreSQLStorage(Storage):
                 if self._pid != pid:
                     self._in_use = 0
                 self._pid = pid
+                self._pool_born = time.monotonic()
                 self._schema_ready = False
             return self._pool
 
@@ -187,7 +191,7 @@ class PostgreSQLStorage(Storage):
         except self._psycopg.Error as exc:
             raise StorageError(f"postgresql storage unavailable: {_oneline(exc)}") from None
         with self._lock:
-            replace = self._pool is pool
+            replace = self._pool is pool and time.monotonic() - self._pool_born >= _MIN_POOL_AGE
             if replace:
                 self._pool = None  # the next request makes a fresh pool
         if replace:
