@@ -638,6 +638,7 @@ def start_bao() -> tuple[subprocess.Popen[bytes], str]:
             "server",
             "-dev",
             "-dev-root-token-id=root",
+            "-dev-no-store-token",
             f"-dev-listen-address=127.0.0.1:{port}",
         ],
         stdout=subprocess.DEVNULL,

@@ -409,8 +409,12 @@ def start_vab_dev(
     *,
     root_token: str = DEFAULT_ROOT_TOKEN,
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
+    store_token: bool = False,
 ) -> ServerProcess:
     """Start our server in dev mode (``vab server -dev``) and wait until it is ready.
+
+    The root token is not saved in ``~/.vault-token`` (``-dev-no-store-token``) unless
+    ``store_token``.
 
     Runs ``python -m vault_agent_backend server -dev ...`` with the current interpreter.
     With ``VAB_TEST_SERVER=openbao`` in the environment, starts OpenBao instead.
@@ -440,6 +444,7 @@ def start_vab_dev(
             f"-dev-root-token-id={root_token}",
             f"-dev-listen-address={LOOPBACK}:{port}",
             f"-dev-storage={dev_storage}",
+            *([] if store_token else ["-dev-no-store-token"]),
             *extra,
         ]
 

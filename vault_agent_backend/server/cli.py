@@ -12,6 +12,11 @@ import click
               type=click.Choice(["inmem", "sqlite"]),
               help="Dev mode storage: in memory, or a temporary SQLite file removed at exit.")
 @click.option(
+    "--dev-no-store-token",
+    is_flag=True,
+    help="Do not save the dev root token in the token helper (~/.vault-token).",
+)
+@click.option(
     "--dev-listen-address",
     default="127.0.0.1:8200",
     show_default=True,
@@ -34,6 +39,7 @@ def server_command(
     dev: bool,
     dev_root_token_id: str,
     dev_storage: str,
+    dev_no_store_token: bool,
     dev_listen_address: str,
     config_path: str | None,
     log_level: str,
@@ -47,7 +53,13 @@ def server_command(
     if dev:
         from .dev import run_dev
 
-        run_dev(dev_listen_address, dev_root_token_id, gunicorn_level, dev_storage)
+        run_dev(
+            dev_listen_address,
+            dev_root_token_id,
+            gunicorn_level,
+            dev_storage,
+            store_token=not dev_no_store_token,
+        )
         return
     if not config_path:
         raise click.UsageError("either -dev or -config=FILE is required")

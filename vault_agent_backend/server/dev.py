@@ -22,7 +22,7 @@ BANNER = """==> vault-agent-backend server configuration:
              Api Address: {api_addr}
                  Storage: {storage}
                  Version: vault-agent-backend {version}
-               Dev Mode: true
+                Dev Mode: true
 
 ==> Server started! Log data will stream in below:
 
@@ -89,8 +89,21 @@ def build_dev_core(
     return core, root.id
 
 
+def store_dev_token(token: str) -> None:
+    """Save the root token in the CLI's token helper (``~/.vault-token``, or
+    ``VAULT_TOKEN_PATH``), as ``vault server -dev`` does, so ``vab``/``vault``/``bao`` are
+    authenticated at once. A failure only warns: the token is printed anyway."""
+    from vab_client.cli.client import TokenHelper
+
+    helper = TokenHelper()
+    try:
+        helper.store(token)
+    except OSError as exc:
+        print(f"warning: could not store the root token in {helper.path}: {exc}", file=sys.stderr)
+
+
 def run_dev(listen_address: str, root_token_id: str, log_level: str,
-            storage: str = "inmem") -> None:
+            storage: str = "inmem", store_token: bool = True) -> None:
     """Start the dev server in the foreground."""
     from .. import __version__
 
@@ -104,6 +117,8 @@ def run_dev(listen_address: str, root_token_id: str, log_level: str,
         unseal_key=getattr(core.seal, "dev_unseal_key", ""),
     )
     print(banner, flush=True)
+    if store_token:
+        store_dev_token(root)
     app = create_app(core)
 
     def app_in_worker():  # after fork: the background thread must live in the worker
