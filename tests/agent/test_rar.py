@@ -164,3 +164,26 @@ def test_rar_combines_with_acl_parameters() -> None:
     assert both({"data": {}})
     assert not both({"data": {}, "metadata": {}})
     assert not both({"other": 1})
+
+
+@pytest.mark.parametrize(
+    ("path", "mount", "expected"),
+    [
+        ("secret/data/app/db", "secret/", True),
+        ("secret/data/app/*", "secret/", True),
+        ("secret*", "secret/", True),
+        ("*", "kv/", True),
+        ("secret/+/app/db", "secret/", True),
+        ("+/data/*", "kv/", True),
+        ("sec+/x", "secret/", False),
+        ("secret/data/app/db", "kv/", False),
+        ("secretive/x", "secret/", False),
+        ("secret/+/app", "auth/userpass/", False),
+    ],
+)
+def test_mount_access_asks_whether_an_entry_reaches_under_the_mount(path, mount, expected) -> None:
+    assert layer(entry(path, "read")).has_mount_access(mount) is expected
+
+
+def test_a_deny_entry_gives_no_mount_access() -> None:
+    assert layer(entry("secret/*", "deny")).has_mount_access("secret/") is False

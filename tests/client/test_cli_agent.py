@@ -13,20 +13,30 @@ from cryptography.hazmat.primitives import serialization
 
 from tests.agent_auth.support import new_key
 from tests.client.conftest import Scene
+from tests.support.processes import bao_binary
 
 
-def vab(
-    scene: Scene, *args: str, token: str | None = None, home: Path
-) -> subprocess.CompletedProcess:
+def _env(scene: Scene, token: str | None, home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_", "VAB_"))}
     env.update(
         VAULT_ADDR=scene.url,
         VAULT_TOKEN=token or scene.server.root_token,
         HOME=str(home),
     )
+    return env
+
+
+def vab(
+    scene: Scene, *args: str, token: str | None = None, home: Path
+) -> subprocess.CompletedProcess:
     binary = Path(sys.executable).with_name("vab")
     return subprocess.run(
-        [str(binary), *args], env=env, capture_output=True, text=True, timeout=60, check=False
+        [str(binary), *args],
+        env=_env(scene, token, home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -111,6 +121,18 @@ def test_delegate_token_explain_revoke(scene: Scene, tmp_path: Path) -> None:
     read = vab(scene, "read", "-format=json", f"secret/data/{app}/db", token=token, home=tmp_path)
     assert read.returncode == 0, read.stderr
     assert json.loads(read.stdout)["data"]["data"]["value"] == "db-value"
+    # The kv commands first ask sys/internal/ui/mounts/<path> which mount this is; an agent
+    # token whose layers reach under secret/ is shown the mount (vab and the real bao CLI).
+    for binary in (str(Path(sys.executable).with_name("vab")), bao_binary()):
+        got = subprocess.run(
+            [binary, "kv", "get", "-field=value", f"secret/{app}/db"],
+            env=_env(scene, token, tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert (got.returncode, got.stdout) == (0, "db-value"), (binary, got.stderr)
 
     explained = vab(
         scene,

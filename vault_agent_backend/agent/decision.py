@@ -269,6 +269,14 @@ class AgentACL:
             self.on_decision(decision)
         return decision
 
+    def has_mount_access(self, mount_path: str) -> bool:
+        """Whether every layer grants something under ``mount_path``: what
+        ``sys/internal/ui/mounts/:path`` asks before it shows a mount (the CLI's ``kv``
+        commands read it first). It reveals the mount's type and options, never data."""
+        if token_restriction("read", mount_path, 0, False) is not None:
+            return False
+        return all(layer.acl.has_mount_access(mount_path) for layer in self.layers)
+
     def capabilities(self, path: str) -> list[str]:
         """The intersection of every layer's capabilities on ``path`` (RAR included)."""
         path = path.lstrip("/")

@@ -198,6 +198,23 @@ class _Compiled:
         return True
 
 
+    def reaches_under(self, prefix: str) -> bool:
+        """Whether some path starting with ``prefix`` can match this rule."""
+        if self.parts is None:
+            if self.key.startswith(prefix):
+                return True
+            return self.is_prefix and prefix.startswith(self.key)
+        wanted = prefix.split("/")[:-1]  # the complete segments of the prefix
+        for i, got in enumerate(wanted):
+            if i >= len(self.parts):
+                return False
+            want = self.parts[i]
+            if want == "+" or want == got:
+                continue
+            return self.is_prefix and i == len(self.parts) - 1 and got.startswith(want)
+        return True
+
+
 def _compile(entry: RAREntry, identity: IdentityContext | None) -> _Compiled | None:
     path = entry.path
     if entry.templated:
@@ -287,6 +304,14 @@ class RARLayer:
                 matched_path=entry.path,
             )
         return _no_match(best, detail)
+
+    def has_mount_access(self, mount_path: str) -> bool:
+        """Whether some entry grants something at or under ``mount_path`` (a mount path
+        with its trailing ``/``), the question ``sys/internal/ui/mounts`` asks."""
+        return any(
+            not rule.entry.capabilities & Capability.DENY and rule.reaches_under(mount_path)
+            for rule in self._rules
+        )
 
     def capabilities(self, path: str) -> list[str]:
         """Union of the capabilities of the entries matching ``path`` (``deny`` wins)."""
