@@ -1,5 +1,6 @@
-"""The end-to-end example (examples/agent_delegation.py) runs against ``vab server -dev`` with
-only the commands of examples/README.md, and its output shows each step."""
+"""The end-to-end examples (examples/agent_delegation.py and its command-line twin
+examples/agent_delegation.sh) run against ``vab server -dev`` with only the commands of
+examples/README.md, and their output shows each step."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 from tests.support.processes import REPO_ROOT, ServerProcess
 
 EXAMPLE = REPO_ROOT / "examples" / "agent_delegation.py"
+SHELL_EXAMPLE = REPO_ROOT / "examples" / "agent_delegation.sh"
 
 
 def run_example(server: ServerProcess) -> subprocess.CompletedProcess[str]:
@@ -58,3 +60,25 @@ def test_example_runs_and_shows_each_step(vab_server: ServerProcess) -> None:
 def test_example_can_run_twice_on_one_server(vab_server: ServerProcess) -> None:
     result = run_example(vab_server)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_command_line_example_runs_each_step(vab_server: ServerProcess) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
+    env.update(VAULT_ADDR=vab_server.url, VAULT_TOKEN=vab_server.root_token)
+    env["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{env.get('PATH', '')}"
+    for _ in range(2):  # it can run again on the same server
+        result = subprocess.run(
+            ["bash", str(SHELL_EXAMPLE)],
+            env=env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        out, err = result.stdout, result.stderr
+        assert "password: db-s3cret" in out
+        assert "authorization_details=deny" in out
+        assert "RAR_NO_MATCH" in err and "DELEGATION_ENDED" in err
+        assert "UNEXPECTED" not in out and out.rstrip().endswith("Done.")
