@@ -9,7 +9,7 @@ import pytest
 from vault_agent_backend.builtin.token.entry import TokenEntry, format_time
 from vault_agent_backend.core import Core, CoreOptions
 from vault_agent_backend.core.ids import sha256_hex
-from vault_agent_backend.framework.errors import InvalidRequest
+from vault_agent_backend.framework.errors import InvalidRequest, PermissionDenied
 from vault_agent_backend.storage import MemoryStorage
 
 
@@ -235,3 +235,49 @@ def test_format_time() -> None:
     assert format_time(0) == "1970-01-01T00:00:00Z"
     assert format_time(1.5) == "1970-01-01T00:00:01.5Z"
     assert format_time(1.0000004) == "1970-01-01T00:00:01Z"
+
+
+def test_a_child_created_while_its_parent_is_revoked_does_not_survive(core: Core) -> None:
+    """The window between listing a parent's children and deleting the parent: a child
+    written then must not outlive its parent (it would be a live, non-orphan token)."""
+    store = core.token_store
+    parent = _new(core)
+    grandparent_child = _new(core, parent=parent.id)
+    late: list[Exception] = []
+    listed = store.children
+
+    def children_then_a_late_child(token_id: str) -> list[TokenEntry]:
+        found = listed(token_id)
+        if token_id == parent.id and not late:
+            try:  # another request creates a child right after the listing
+                _new(core, parent=parent.id)
+            except Exception as exc:
+                late.append(exc)
+        return found
+
+    store.children = children_then_a_late_child  # type: ignore[method-assign]
+    try:
+        store.revoke(parent)
+    finally:
+        store.children = listed  # type: ignore[method-assign]
+    assert late and isinstance(late[0], PermissionDenied)
+    assert store.lookup(parent.id) is None and store.lookup(grandparent_child.id) is None
+    assert store.accessors() == [], "a token survived the revocation of its parent"
+
+
+def test_a_token_marked_revoking_is_dead_with_its_subtree_and_tidy_finishes_it(
+    core: Core,
+) -> None:
+    """A crash between marking and deleting leaves marked tokens: they and their
+    descendants are refused, and tidy completes the revocation."""
+    store = core.token_store
+    parent = _new(core)
+    child = _new(core, parent=parent.id)
+    parent.revoking = True
+    store.save(parent)
+    assert store.lookup(parent.id) is None
+    assert store.lookup(child.id) is None
+    with pytest.raises(PermissionDenied):
+        _new(core, parent=parent.id)
+    store.tidy()
+    assert store.accessors() == []

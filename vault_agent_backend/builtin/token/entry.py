@@ -60,6 +60,10 @@ class TokenEntry:
     mount_accessor: str = ""
     external_id: str = ""
     """For the built-in agent issuer and other derived credentials."""
+    revoking: bool = False
+    """Set on every token of a subtree before any is deleted: such a token (and every
+    descendant, through the ancestor walk) is dead at once, and tidy finishes a revocation
+    that a crash interrupted."""
 
     @property
     def orphan(self) -> bool:

@@ -17,7 +17,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ...core.ids import accessor_id, random_string, sha256_hex
-from ...framework.errors import InvalidRequest
+from ...framework.errors import InvalidRequest, PermissionDenied
 from ...storage.view import StorageView, encode_json
 from .batch import BatchTokenCodec
 from .entry import BATCH, SERVICE, TokenEntry
@@ -112,6 +112,14 @@ class TokenStore:
             ops.append((self._parent_key(entry.parent, entry.id), b"1"))
         if not self.view.apply_if_absent(self._id_key(entry.id), ops):
             raise InvalidRequest("cannot create a token with a duplicate ID")
+        if entry.parent:
+            # The parent may have been revoked while this child was being written; its
+            # revocation marks it before listing its children, so either that listing saw
+            # this child or this check sees the mark (or the parent gone).
+            parent = self._load(entry.parent)
+            if parent is None or parent.revoking:
+                self._delete(entry)
+                raise PermissionDenied()
         return entry
 
     def _check_custom_id(self, token_id: str) -> None:
@@ -175,7 +183,7 @@ class TokenStore:
         if self.is_batch_id(token_id):
             return self._lookup_batch(token_id)
         entry = self._load(token_id)
-        if entry is None:
+        if entry is None or entry.revoking:
             return None
         if entry.num_uses < 0 and usable_only:
             return None
@@ -212,6 +220,8 @@ class TokenStore:
             parent = self._load(parent_id)
             if parent is None:
                 return True
+            if parent.revoking:
+                return False
             if parent.expired():
                 self.revoke(parent)
                 return False
@@ -344,6 +354,11 @@ class TokenStore:
             if current.id in seen:
                 continue
             seen.add(current.id)
+            if not current.revoking:
+                # Marked before its children are listed: a child created from now on
+                # finds the mark and removes itself (see create).
+                current.revoking = True
+                self.view.put(self._id_key(current.id), encode_json(current.to_storage()))
             order.append(current)
             stack.extend(self.children(current.id))
         for item in reversed(order):
@@ -412,7 +427,9 @@ class TokenStore:
                 self.view.delete(self._accessor_key(accessor))
                 stats["accessors"] += 1
                 continue
-            if entry.expired() and not (entry.policies == ["root"] and not entry.expire_at):
+            if entry.revoking or (
+                entry.expired() and not (entry.policies == ["root"] and not entry.expire_at)
+            ):
                 self.revoke(entry)
                 stats["expired"] += 1
                 continue
