@@ -190,3 +190,25 @@ def test_every_device_gets_every_entry(server: Server) -> None:
     after = server.call("GET", "sys/mounts")
     assert by_request(two, after.body["request_id"]) == []
     assert len(by_request(one, after.body["request_id"])) == 2
+
+
+def test_wrongly_typed_secrets_stay_out_of_the_error_member(server: Server) -> None:
+    """A password or token sent as a list or map is refused (400) with a message naming the
+    types, not the value: the message is the entry's ``error``, which is not hashed."""
+    path = server.enable("file")
+    assert server.call("POST", "sys/auth/userpass", {"type": "userpass"}).status == 204
+    assert server.call("POST", "auth/userpass/users/bob", {"password": SECRET}).status == 204
+    sent = [
+        ("auth/userpass/login/bob", {"password": [SECRET, "x"]}, None),
+        ("auth/userpass/login/bob", {"password": {"p": SECRET}}, None),
+        ("auth/token/lookup", {"token": [SECRET]}, "root"),
+    ]
+    for where, body, token in sent:
+        reply = server.call("POST", where, body, token=token)
+        assert reply.status == 400, reply
+        message = reply.errors[0]
+        assert "expected type 'string', got unconvertible type" in message, message
+        assert SECRET not in message
+    text = path.read_text()
+    assert "unconvertible type" in text  # the refusals were audited ...
+    assert SECRET not in text  # ... without the value

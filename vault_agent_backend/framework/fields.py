@@ -118,7 +118,7 @@ def _to_int(value: Any) -> int:
             return _int64(int(text, 0))
         except ValueError:
             raise ValueError(f"cannot parse '{value}' as int") from None
-    raise ValueError(f"cannot parse '{_short(value)}' as int")
+    raise ValueError(_unconvertible("int", value))
 
 
 def _int64(value: int) -> int:
@@ -137,7 +137,7 @@ def _to_string(value: Any) -> str:
         return str(value)
     if value is None:
         return ""
-    raise ValueError(f"cannot parse '{_short(value)}' as string")
+    raise ValueError(_unconvertible("string", value))
 
 
 def _to_bool(value: Any) -> bool:
@@ -150,7 +150,8 @@ def _to_bool(value: Any) -> bool:
             return True
         if value in _FALSE:
             return False
-    raise ValueError(f"cannot parse '{_short(value)}' as bool")
+        raise ValueError(f"cannot parse '{value}' as bool")
+    raise ValueError(_unconvertible("bool", value))
 
 
 def _to_list(value: Any) -> list[Any]:
@@ -159,7 +160,7 @@ def _to_list(value: Any) -> list[Any]:
     if isinstance(value, list):
         return value
     if isinstance(value, dict):
-        raise ValueError(f"cannot parse '{_short(value)}' as a list")
+        raise ValueError(_unconvertible("[]interface {}", value))
     return [value]
 
 
@@ -192,11 +193,13 @@ def _to_map(value: Any) -> dict[str, Any]:
         return {}
     if isinstance(value, dict):
         return value
-    raise ValueError(f"cannot parse '{_short(value)}' as a map")
+    raise ValueError(_unconvertible("map[string]interface {}", value))
 
 
 def _go_type(value: Any) -> str:
     """The Go type name JSON decoding gives a value (for Vault-shaped messages)."""
+    if value is None:
+        return "<nil>"
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int | float):
@@ -230,7 +233,7 @@ def _to_float(value: Any) -> float:
             return float(value) if value.strip() else 0.0
         except ValueError:
             raise ValueError(f"cannot parse '{value}' as float") from None
-    raise ValueError(f"cannot parse '{_short(value)}' as float")
+    raise ValueError(_unconvertible("float64", value))
 
 
 _CONVERTERS = {
@@ -258,9 +261,10 @@ def convert(field_type: FieldType, value: Any) -> Any:
     return _CONVERTERS[field_type](value)
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+def _unconvertible(wanted: str, value: Any) -> str:
+    """Vault's conversion message, without the value: the value may be a password or a token
+    sent with the wrong type, and the message ends up in the audit entry's (clear) ``error``."""
+    return f"'' expected type '{wanted}', got unconvertible type '{_go_type(value)}'"
 
 
 class FieldData:
