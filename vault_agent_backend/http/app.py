@@ -53,6 +53,15 @@ def error_response(exc: VaultError) -> FlaskResponse:
     return _json(exc.status, body, getattr(exc, "headers", None))
 
 
+def oauth_error_response(exc: VaultError) -> FlaskResponse:
+    """An unparsable request to an OAuth endpoint: RFC 6749 §5.2's JSON, not Vault's."""
+    description = "; ".join(exc.messages) or "malformed request"
+    if exc.status == 400:
+        description += " (send the parameters form-encoded or as a JSON object)"
+    body = {"error": "invalid_request", "error_description": description}
+    return _json(exc.status, body, {"Pragma": "no-cache"})
+
+
 def envelope(request_id: str, response: Response) -> dict[str, Any]:
     """Vault's response envelope."""
     secret = response.secret
@@ -118,6 +127,8 @@ def create_app(core: Core) -> Flask:
         try:
             logical = to_logical(http_request, path, core.options.max_request_size)
         except VaultError as exc:
+            if any(check(path) for check in core.hooks.get("oauth_endpoints", ())):
+                return oauth_error_response(exc)
             return error_response(exc)
         try:
             response = handle_request(core, logical)

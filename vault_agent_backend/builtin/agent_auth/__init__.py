@@ -23,6 +23,8 @@ from typing import Any
 
 from ...framework.backend import Backend, BackendConfig, PathsSpecial
 from ...framework.errors import InvalidRequest
+from ...framework.request import Operation, Request
+from ...framework.response import Response
 from ..oauth_resource_server import Profile
 from .client_auth import ClientAuthenticator
 from .endpoints import paths
@@ -35,6 +37,8 @@ __all__ = ["AgentAuthBackend", "factory"]
 log = logging.getLogger(__name__)
 
 _UNAUTHENTICATED = ("token", "login", "introspect", "revoke", "jwks", ".well-known/*")
+_OAUTH_POSTS = frozenset({"token", "login", "introspect", "revoke"})
+"""Paths whose handlers read their parameters themselves (:class:`.oauth.Params`)."""
 OVERLAP_MARGIN = 60
 """Seconds added to the longest token lifetime when a rotation keeps the previous key."""
 
@@ -52,6 +56,20 @@ class AgentAuthBackend(Backend):
         self.client_auth = ClientAuthenticator(self.core, self.storage.sub("client-auth/"))  # type: ignore[attr-defined]
         self.issuer_service = Issuer(self)
         self.add_paths(paths(self))
+
+    def handle_request(self, request: Request) -> Response | None:
+        """As every backend, except that the OAuth endpoints skip the framework's field
+        conversion: their parameters are checked by :class:`.oauth.Params`, so that a
+        repeated or mistyped parameter is an RFC 6749 ``invalid_request`` (raw JSON), not a
+        Vault field-validation error."""
+        if request.operation in (Operation.UPDATE, Operation.CREATE):
+            routed = self.route(request.rel_path)
+            if routed is not None and routed[0].pattern in _OAUTH_POSTS:
+                path, captures = routed
+                handler = path.handler_for(request.operation)
+                if handler is not None:
+                    return handler.callback(request, path.field_data(request, captures))
+        return super().handle_request(request)
 
     # ----- identity of the issuer --------------------------------------------------------------
 

@@ -129,7 +129,7 @@ class ClientAuthenticator:
                 "use exactly one client authentication method (found: " + ", ".join(methods) + ")",
             )
         if not methods:
-            raise self._invalid("client authentication is required", basic=False)
+            raise self._invalid("client authentication is required")
         method = methods[0]
         if method == "client_secret_basic":
             client = self._basic(authorization[6:].strip(), params)
@@ -146,18 +146,20 @@ class ClientAuthenticator:
 
     # ----- client secrets ----------------------------------------------------------------------
 
-    def _invalid(self, description: str, *, basic: bool) -> OAuthError:
-        headers = {"WWW-Authenticate": 'Basic realm="vault-agent-backend"'} if basic else {}
+    def _invalid(self, description: str) -> OAuthError:
+        """``invalid_client`` (401). Every 401 names a scheme the server accepts in
+        ``WWW-Authenticate`` (RFC 7235 §3.1; RFC 6749 §5.2 for Basic credentials)."""
+        headers = {"WWW-Authenticate": 'Basic realm="vault-agent-backend"'}
         return OAuthError("invalid_client", description, status=401, headers=headers)
 
     def _basic(self, encoded: str, params: Params) -> AuthenticatedClient:
         try:
             decoded = base64.b64decode(encoded, validate=True).decode()
         except (binascii.Error, ValueError):
-            raise self._invalid("malformed Basic credentials", basic=True) from None
+            raise self._invalid("malformed Basic credentials") from None
         client_id, sep, secret = decoded.partition(":")
         if not sep:
-            raise self._invalid("malformed Basic credentials", basic=True)
+            raise self._invalid("malformed Basic credentials")
         client_id, secret = unquote_plus(client_id), unquote_plus(secret)
         given = params.text("client_id")
         if given and given != client_id:
@@ -166,14 +168,14 @@ class ClientAuthenticator:
 
     def _secret(self, client_id: str, secret: str, basic: bool) -> AuthenticatedClient:
         if not client_id or not secret:
-            raise self._invalid("client_id and client_secret are required", basic=basic)
+            raise self._invalid("client_id and client_secret are required")
         store = self.registry.store
         record = store.get(client_id)
         if record is None or not record.get("client_secret_hash"):
             burn_time(secret)  # unknown clients answer as slowly as known ones
-            raise self._invalid("invalid client credentials", basic=basic)
+            raise self._invalid("invalid client credentials")
         if not store.verify_client_secret(client_id, secret):
-            raise self._invalid("invalid client credentials", basic=basic)
+            raise self._invalid("invalid client credentials")
         method = "client_secret_basic" if basic else "client_secret_post"
         return AuthenticatedClient(record, method)
 
@@ -182,30 +184,27 @@ class ClientAuthenticator:
     def _assertion(self, params: Params, audiences: Sequence[str]) -> AuthenticatedClient:
         kind = params.text("client_assertion_type")
         if kind != CLIENT_ASSERTION_TYPE:
-            raise self._invalid(
-                f'client_assertion_type must be "{CLIENT_ASSERTION_TYPE}"', basic=False
-            )
+            raise self._invalid(f'client_assertion_type must be "{CLIENT_ASSERTION_TYPE}"')
         assertion = params.text("client_assertion")
         try:
             header = jwt.get_unverified_header(assertion)
             unverified = jwt.decode(assertion, options={"verify_signature": False})
         except jwt.PyJWTError as exc:
-            raise self._invalid(f"malformed client_assertion: {exc}", basic=False) from None
+            raise self._invalid(f"malformed client_assertion: {exc}") from None
         alg = header.get("alg")
         if alg not in ALGORITHMS:
             raise self._invalid(
                 f'client_assertion algorithm "{alg}" is not accepted (asymmetric only)',
-                basic=False,
             )
         client_id = unverified.get("sub")
         if not isinstance(client_id, str) or not client_id:
-            raise self._invalid('client_assertion has no "sub" (the client id)', basic=False)
+            raise self._invalid('client_assertion has no "sub" (the client id)')
         given = params.text("client_id")
         if given and given != client_id:
-            raise self._invalid("client_id does not match the client_assertion", basic=False)
+            raise self._invalid("client_id does not match the client_assertion")
         record = self.registry.store.get(client_id)
         if record is None:
-            raise self._invalid(f'unknown client "{client_id}"', basic=False)
+            raise self._invalid(f'unknown client "{client_id}"')
         kid = header.get("kid")
         keys = [
             key
@@ -216,7 +215,6 @@ class ClientAuthenticator:
             raise self._invalid(
                 f'no client_public_keys entry of agent "{record["display_name"]}" can verify '
                 f"this {alg} assertion" + (f' (kid "{kid}")' if kid else ""),
-                basic=False,
             )
         claims = self._verify(assertion, alg, keys, client_id, audiences)
         self._check_times(claims)
@@ -242,15 +240,14 @@ class ClientAuthenticator:
             except jwt.InvalidAudienceError:
                 raise self._invalid(
                     f'client_assertion "aud" must be the token endpoint URL "{audiences[0]}"',
-                    basic=False,
                 ) from None
             except jwt.InvalidIssuerError:
                 raise self._invalid(
-                    'client_assertion "iss" and "sub" must both be the client id', basic=False
+                    'client_assertion "iss" and "sub" must both be the client id'
                 ) from None
             except jwt.PyJWTError as exc:
-                raise self._invalid(f"invalid client_assertion: {exc}", basic=False) from None
-        raise self._invalid("client_assertion signature verification failed", basic=False)
+                raise self._invalid(f"invalid client_assertion: {exc}") from None
+        raise self._invalid("client_assertion signature verification failed")
 
     def _check_times(self, claims: Mapping[str, Any]) -> None:
         now = time.time()
@@ -258,11 +255,10 @@ class ClientAuthenticator:
         if not isinstance(exp, int | float) or exp > now + MAX_ASSERTION_LIFETIME + LEEWAY:
             raise self._invalid(
                 f'client_assertion "exp" must lie at most {MAX_ASSERTION_LIFETIME} seconds ahead',
-                basic=False,
             )
         jti = claims["jti"]
         if not isinstance(jti, str) or not jti or len(jti) > 512:
-            raise self._invalid('client_assertion "jti" must be a non-empty string', basic=False)
+            raise self._invalid('client_assertion "jti" must be a non-empty string')
 
     def _use_jti(self, client_id: str, claims: Mapping[str, Any]) -> None:
         """Record the assertion's ``jti``; refuse it when it was already recorded."""
@@ -270,9 +266,7 @@ class ClientAuthenticator:
         key = JTI_PREFIX + digest
         value = encode_json({"exp": int(claims["exp"]) + LEEWAY})
         if not self.view.apply_if_absent(key, [(key, value)]):
-            raise self._invalid(
-                "client_assertion has already been used (its jti was seen before)", basic=False
-            )
+            raise self._invalid("client_assertion has already been used (its jti was seen before)")
 
     def purge(self, now: float | None = None) -> int:
         """Forget recorded ``jti``s of assertions that have expired."""

@@ -8,7 +8,9 @@ from :func:`vault_agent_backend.agent.install`):
 * ``core.hooks["unmount"]`` -- disabling an ``agent`` mount removes its resource-server
   profile;
 * ``core.hooks["tidy"]`` -- forgets used client-assertion ``jti``s and revoked token
-  ``jti``s once the tokens have expired.
+  ``jti``s once the tokens have expired;
+* ``core.hooks["oauth_endpoints"]`` -- tells the HTTP layer which paths answer RFC 6749
+  errors even when the request body cannot be parsed.
 
 This module imports nothing heavy at import time (it runs while the core is built).
 """
@@ -26,6 +28,7 @@ __all__ = ["DEV_PATH", "install"]
 log = logging.getLogger(__name__)
 DEV_PATH = "agent/"
 _FLAG = "agent_auth_installed"
+_OAUTH_ENDPOINTS = ("token", "introspect", "revoke")
 
 
 def enable_in_dev(core: Core) -> None:
@@ -67,6 +70,21 @@ def _tidy(core: Core) -> Any:
     return callback
 
 
+def _oauth_endpoint(core: Core) -> Any:
+    """``oauth_endpoints`` hook: whether an HTTP path (below ``/v1/``) is the token,
+    introspection or revocation endpoint of an ``agent`` mount (whose errors, even for a
+    body that cannot be parsed, are RFC 6749 JSON)."""
+
+    def check(path: str) -> bool:
+        head, sep, last = path.rstrip("/").rpartition("/")
+        if not sep or last not in _OAUTH_ENDPOINTS or not head.startswith("auth/"):
+            return False
+        entry = core.mount_by_path("auth", head[len("auth/") :] + "/")
+        return entry is not None and entry.type == "agent"
+
+    return check
+
+
 def install(core: Core) -> None:
     """Register the hooks on ``core`` (idempotent)."""
     if core.hooks.get(_FLAG):
@@ -80,3 +98,4 @@ def install(core: Core) -> None:
     core.hooks.setdefault("root_routes", {}).setdefault(ROOT_RULE, root_view(core))
     core.hooks.setdefault("unmount", []).append(_on_unmount(core))
     core.hooks.setdefault("tidy", []).append(_tidy(core))
+    core.hooks.setdefault("oauth_endpoints", []).append(_oauth_endpoint(core))

@@ -111,6 +111,8 @@ class Params:
         value = self.raw.get("authorization_details")
         if value in (None, ""):
             return None
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            raise invalid_request('parameter "authorization_details" must not be repeated')
         if isinstance(value, str):
             try:
                 value = json.loads(value)
