@@ -116,3 +116,10 @@ def test_other_paths_keep_vaults_error_shape(setup: Setup) -> None:
         assert resp.status_code == 400
         assert "failed to parse JSON input" in resp.get_json()["errors"][0]
 
+
+def test_deep_authorization_details_in_a_form_are_invalid(setup: Setup) -> None:
+    depth = 3000
+    pairs = [*exchange_pairs(setup), ("authorization_details", "[" * depth + "]" * depth)]
+    status, body, _ = post(setup, "token", urlencode(pairs), FORM)
+    assert (status, body["error"]) == (400, "invalid_authorization_details"), body
+    assert "nested too deeply" in body["error_description"]

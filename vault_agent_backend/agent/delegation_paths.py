@@ -54,7 +54,7 @@ def _details(raw: Any) -> Any:
     if isinstance(raw, str):
         try:
             return json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidRequest("authorization_details must be a JSON array") from None
     return raw
 

@@ -81,6 +81,8 @@ def _body_data(http: FlaskRequest, max_size: int) -> tuple[dict[str, Any], bytes
         value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequest(f"failed to parse JSON input: {exc}") from None
+    except RecursionError:  # arrays or objects nested deeper than the parser can follow
+        raise InvalidRequest("failed to parse JSON input: nested too deeply") from None
     if value is None:
         return {}, raw
     if not isinstance(value, dict):

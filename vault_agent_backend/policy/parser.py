@@ -236,6 +236,13 @@ def parse_policy(name: str, text: str) -> Policy:
     """
     name = normalize_policy_name(name)
     try:
+        return _parse_policy(name, text)
+    except RecursionError:  # blocks or lists nested deeper than the parser can follow
+        raise PolicyParseError("failed to parse policy: nested too deeply") from None
+
+
+def _parse_policy(name: str, text: str) -> Policy:
+    try:
         root = parse_document(text)
     except HclSyntaxError as exc:
         raise PolicyParseError(f"failed to parse policy: {exc}") from None

@@ -121,6 +121,11 @@ class Params:
                     "invalid_authorization_details",
                     f"authorization_details is not valid JSON: {exc}",
                 ) from None
+            except RecursionError:
+                raise OAuthError(
+                    "invalid_authorization_details",
+                    "authorization_details is not valid JSON: nested too deeply",
+                ) from None
         if not isinstance(value, list):
             raise OAuthError(
                 "invalid_authorization_details", "authorization_details must be a JSON array"

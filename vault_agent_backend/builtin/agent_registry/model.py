@@ -128,7 +128,7 @@ def _client_keys(raw: Any) -> list[Any]:
         if text.startswith(("[", "{")):
             try:
                 raw = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise InvalidRequest("client_public_keys: invalid JSON") from None
         else:
             raw = [raw]

@@ -183,7 +183,7 @@ def parse_metadata(text: str) -> dict[str, str]:
             ):
                 raise ValueError("not a map of strings")
             out = {str(k): v or "" for k, v in decoded.items()}
-    except ValueError:
+    except (ValueError, RecursionError):
         try:
             out = _parse_pairs(text)
         except ValueError as exc:

@@ -99,6 +99,8 @@ def _json_object(segment: str, what: str) -> dict[str, Any]:
         value = json.loads(_b64decode(segment), parse_constant=_no_constant)
     except (ValueError, binascii.Error) as exc:
         raise TokenRefused(f"malformed JWT: invalid {what}: {exc}") from None
+    except RecursionError:
+        raise TokenRefused(f"malformed JWT: invalid {what}: nested too deeply") from None
     if not isinstance(value, dict):
         raise TokenRefused(f"malformed JWT: the {what} is not a JSON object")
     return value

@@ -38,7 +38,7 @@ def _json_value(raw: Any, name: str) -> Any:
     if isinstance(raw, str):
         try:
             return json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidRequest(f'"{name}" must be JSON') from None
     return raw
 
