@@ -79,6 +79,16 @@ def test_bad_input_is_400(setup: Setup) -> None:
         assert status == 400 and message in " ".join(answer["errors"]), (body, answer)
 
 
+def test_a_ttl_beyond_the_system_maximum_is_capped(setup: Setup) -> None:
+    """A ttl of thousands of years used to be stored, then crash the answer (500)."""
+    body = {"agent": setup.bot.id, "authorization_details": setup.details(), "ttl": "999999999h"}
+    status, answer, _ = setup.world.send("POST", DELEGATION, body, token=setup.human_token)
+    assert status == 200, answer
+    assert any("max_lease_ttl" in warning for warning in answer["warnings"]), answer
+    assert 0 < answer["data"]["ttl"] <= 768 * 3600
+    assert answer["data"]["expire_time"].startswith("20")
+
+
 def test_warning_when_the_ceiling_does_not_cover_it(setup: Setup) -> None:
     details = [path_access(f"secret/data/{setup.world.app}/db", "update")]
     body = ok(create(setup, setup.human_token, details))

@@ -135,6 +135,13 @@ class DelegationService:
                 + violation.message.replace("the human layer", "your own policies")
             )
         warnings = self._ceiling_warnings(entries, registration, subject)
+        maximum = int(self.core.options.max_lease_ttl)
+        if ttl > maximum:  # as Vault caps a token's ttl at the system max
+            warnings.append(
+                f"ttl of {ttl}s exceeded the system max_lease_ttl of {maximum}s; "
+                "the delegation's ttl is capped accordingly"
+            )
+            ttl = maximum
         now = time.time()
         record: Record = {
             "agent_id": registration["id"],
