@@ -28,6 +28,8 @@ Record = dict[str, Any]
 
 STATUSES = ("active", "suspended")
 DEFAULT_MAX_TTL = 300
+MAX_MAX_TTL = 768 * 3600
+"""The largest ``max_ttl`` accepted: Vault's default system ``max_lease_ttl`` (768h)."""
 DEFAULT_MAX_DELEGATION_DEPTH = 1
 _NAME_RE = re.compile(r"^\w(([\w.@-]+)?\w)?$")
 
@@ -244,6 +246,8 @@ def apply_input(
     if given:
         if max_ttl <= 0:
             raise InvalidRequest("max_ttl must be greater than zero")
+        if max_ttl > MAX_MAX_TTL:
+            raise InvalidRequest(f"max_ttl must be at most {MAX_MAX_TTL}s (768h)")
         record["max_ttl"] = max_ttl
     types, given = data.get_ok("allowed_authorization_types")
     if given:
