@@ -15,10 +15,16 @@ from .decision import AgentACL
 __all__ = ["AgentContext"]
 
 
+_LATEST = 253402300799  # 9999-12-31T23:59:59Z
+"""The last instant :mod:`datetime` can format (year 9999)."""
+
+
 def _rfc3339(ts: Any) -> str | None:
-    if not isinstance(ts, int | float) or isinstance(ts, bool):
+    """RFC 3339 UTC time of a JWT time claim; a time past year 9999 (an issuer may sign
+    any ``exp``) is shown as the last representable second, never an error."""
+    if not isinstance(ts, int | float) or isinstance(ts, bool) or ts != ts:
         return None
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(max(0, min(ts, _LATEST)), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
