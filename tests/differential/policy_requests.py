@@ -354,6 +354,29 @@ def _templated_set() -> CaseSet:
     )
 
 
+def _escape_set() -> CaseSet:
+    """HCL string escapes (``\\u0061``, ``\\x62``, octal, ``\\\\``) name the decoded
+    path or value: an escaped exact deny still wins over the glob grant."""
+    paths_policy = "".join(
+        [
+            stanza(f"{M}/es/*", "create read update"),
+            stanza(rf"{M}/es/\u0061dmin", "deny"),
+            stanza(rf"{M}/es/\x62\x63", "update"),
+            stanza(rf"{M}/es/\303\251t\303\251", "deny"),
+        ]
+    )
+    values = r'allowed_parameters = { "v" = ["a\\", "\u0078*"] }'
+    values_policy = stanza(f"{M}/ep/*", "create update", values)
+    keys = ["es/admin", "es/bc", "es/\u00e9t\u00e9", "es/other", "ep/u"]
+    reqs = []
+    for k in keys[:4]:
+        reqs += [Req("GET", f"{M}/{k}"), Req("POST", f"{M}/{k}", {"v": "2"})]
+    reqs += [Req("POST", f"{M}/ep/u", {"v": v}) for v in ("a\\", "xyz", "a", "\\u0078y")]
+    paths = [f"{M}/{k}" for k in keys[:4]] + [rf"{M}/es/\u0061dmin", rf"{M}/es/\x62\x63"]
+    policies = [paths_policy, values_policy]
+    return CaseSet("string-escapes", policies, paths=paths, requests=reqs, seed=keys)
+
+
 #: Paths of the built-in ``default`` policy asked about with each server's own default.
 DEFAULT_POLICY_PATHS = [
     "auth/token/lookup-self",
@@ -406,6 +429,7 @@ def request_sets() -> list[CaseSet]:
         _mount_root_set(),
         _help_set(),
         _templated_set(),
+        _escape_set(),
         _builtin_default_set(),
     ]
 

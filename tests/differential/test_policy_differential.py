@@ -215,6 +215,12 @@ SYNTAX = [
     ),
     ('path "x" { policy = "write" }', False),
     ('path "x" { capabilities = ["read"] ', False),
+    # Go HCL string escapes: decoded, or refused with the position of the bad character
+    ('path "x" { capabilities = ["re\\u0061d"] }', False),
+    ('path "x\\\\" { capabilities = ["read"] }', False),
+    ('path "x\\/y" { capabilities = ["read"] }', False),
+    ('path "x" { capabilities = ["read"] }\npath "\\u00" { capabilities = ["read"] }', False),
+    ('path "x" {\n capabilities = ["read"]\n allowed_parameters = { "a" = ["\\q"] }\n}', False),
 ]
 
 

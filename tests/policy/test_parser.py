@@ -214,3 +214,54 @@ def test_capability_helpers() -> None:
     assert Capability.from_name("patch") is Capability.PATCH
     with pytest.raises(ValueError):
         Capability.from_name("root")
+
+
+@pytest.mark.parametrize(
+    ("written", "path"),
+    [
+        (r"s/\u0061dmin", "s/admin"),
+        (r"s/\x61\x62", "s/ab"),
+        (r"s/\101", "s/A"),
+        (r"s/\303\251", "s/é"),
+        (r"s/\U0001F600", "s/\U0001f600"),
+        (r"s/\t\n\r\a\b\f\v", "s/\t\n\r\a\b\f\v"),
+        (r"s/\\", "s/\\"),  # an escaped backslash does not escape the closing quote
+        (r"s/a\\\\b", "s/a\\\\b"),
+        (r"s/\"q", 's/"q'),
+        (r"s/${a\nb}", r"s/${a\nb}"),  # ${...} is copied as written
+    ],
+)
+def test_string_escapes_are_go_hcls(written: str, path: str) -> None:
+    """Go's HCL scanner decodes these escapes, so the policy names the decoded path."""
+    assert one(f'path "{written}" {{ capabilities = ["deny"] }}').path == path
+
+
+@pytest.mark.parametrize(
+    ("written", "column"),
+    [
+        (r"\/", 10),
+        (r"\q", 10),
+        (r"\'", 10),
+        (r"\$", 10),
+        (r"\x4", 12),
+        (r"\u00g0", 13),
+        (r"\18", 11),
+    ],
+)
+def test_bad_string_escapes_are_refused_with_their_position(written: str, column: int) -> None:
+    with pytest.raises(PolicyParseError) as err:
+        parse_policy("p", f'path "s/{written}" {{ capabilities = ["read"] }}')
+    assert str(err.value) == f"failed to parse policy: At 1:{column}: illegal char escape"
+
+
+def test_escapes_in_parameter_values_are_decoded() -> None:
+    params = 'allowed_parameters = { "v" = ["\\u0078*", "a\\\\"] }'
+    rule = one(f'path "x" {{\n capabilities = ["read"]\n {params}\n}}')
+    assert rule.allowed_parameters == {"v": ["x*", "a\\"]}
+
+
+def test_heredocs_keep_their_backslashes() -> None:
+    """Go does not decode escapes in a heredoc (and it may hold ``\\"``)."""
+    params = 'allowed_parameters = { "v" = [<<EOT\na\\\\"b\\n\nEOT\n] }'
+    rule = one(f'path "x" {{\n capabilities = ["read"]\n {params}\n}}')
+    assert rule.allowed_parameters["v"][0].rstrip("\n") == 'a\\\\"b\\n'

@@ -19,6 +19,8 @@ from typing import Any
 
 from hcl.lexer import Lexer
 
+from ._hcl_strings import MASK, decode_string, mask_escaped_backslashes
+
 __all__ = ["HclItem", "HclObject", "HclSyntaxError", "Ident", "parse_document"]
 
 
@@ -99,24 +101,49 @@ class _HclParser:
     def __init__(self, text: str) -> None:
         self.text = text
         lexer = _new_lexer()
-        lexer.input(text)
+        masked = mask_escaped_backslashes(text)
+        lexer.input(masked)
         self.toks: list[_Tok] = []
+        # Go's scanner reports bad escapes and goes on; the last one seen is the error.
+        self.scan_errors: list[tuple[int, HclSyntaxError]] = []
         try:
             while True:
                 tok = lexer.token()
                 if tok is None:
                     break
-                start = tok.lexpos
+                start, value = tok.lexpos, tok.value
                 if tok.type == "STRING" and text[tok.lexpos] == '"':
                     start = lexer.abs_start - 1
-                self.toks.append(_Tok(tok.type, tok.value, start))
+                    value, errors = decode_string(text[start : lexer.lexpos], start)
+                    for offset, message in errors:
+                        self.scan_errors.append((len(self.toks), self._error_at(offset, message)))
+                elif tok.type == "STRING" and masked is not text:  # a heredoc
+                    value = value.replace("\\" + MASK, "\\\\")
+                self.toks.append(_Tok(tok.type, value, start))
         except ValueError as exc:  # pyhcl's lexer errors: "Line L, column C, index I: msg"
             msg = str(exc)
             index = msg.split("index ", 1)[-1].split(":", 1)[0]
             offset = int(index) if index.isdigit() else len(text)
-            raise self._error_at(offset, msg.rsplit(": ", 1)[-1]) from None
+            message = msg.rsplit(": ", 1)[-1]
+            if message.startswith("EOF before closing"):  # Go's wording
+                message = "literal not terminated"
+            raise self._error_at(offset, message) from None
         self.toks.append(_Tok("EOF", None, len(text)))
         self.i = 0
+
+    def document(self) -> HclObject:
+        """The top-level item list; a scanner error (bad escape) seen up to where parsing
+        stopped takes precedence, as in Go."""
+        try:
+            items = self.objectlist(None)
+        except HclSyntaxError:
+            seen = [err for index, err in self.scan_errors if index <= self.i]
+            if seen:
+                raise seen[-1] from None
+            raise
+        if self.scan_errors:
+            raise self.scan_errors[-1][1]
+        return items
 
     def _error_at(self, offset: int, message: str) -> HclSyntaxError:
         line, col = _position(self.text, offset)
@@ -377,4 +404,4 @@ def parse_document(text: str) -> HclObject:
         return _flatten(root)
     with _lock:  # pyhcl's lexer module is not known to be re-entrant
         hcl_parser = _HclParser(text)
-    return hcl_parser.objectlist(None)
+    return hcl_parser.document()
