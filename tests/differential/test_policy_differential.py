@@ -215,6 +215,32 @@ SYNTAX = [
     ),
     ('path "x" { policy = "write" }', False),
     ('path "x" { capabilities = ["read"] ', False),
+    # OpenBao's own stanza keys (Vault has none of them): refused here (differences.md #3)
+    ('path "x" {\n capabilities = ["read"]\n pagination_limit = 5\n}', True),
+    ('path "x" {\n capabilities = ["read"]\n expiration = "2030-01-01T00:00:00Z"\n}', True),
+    # Go HCL's decoding: typed list elements, exponents, heredoc values, JSON trailing
+    # commas, blank texts, scanner errors (illegal chars, open comments, "==")
+    ('path "x" { capabilities = [true] }', False),
+    ('path "x" { capabilities = ["read", ["list"]] }', False),
+    ('path "x" {\n capabilities = ["read"]\n required_parameters = [1, true]\n}', False),
+    ('path "x" {\n capabilities = ["read"]\n mfa_methods = [1.5]\n}', False),
+    ('path "x" { policy = true }', False),
+    (
+        'path "x" {\n capabilities = ["read"]\n min_wrapping_ttl = 1e3\n max_wrapping_ttl = 1e2\n}',
+        False,
+    ),
+    ('path "x" {\n capabilities = ["read"]\n min_wrapping_ttl = 1.5e1\n}', False),
+    ('path "x" {\n capabilities = ["read"]\n policy = <<EOF\nread\nEOF\n}', False),
+    ('path "x" { capabilities = <<EOF\nread\nEOF\n}', False),
+    ('{"path": {"x": {"capabilities": ["read",]}}}', False),
+    ('{"path": {"x": {"capabilities": ["read"]}},}', False),
+    ("   ", False),
+    ("path = 1", False),
+    ('path "x" { capabilities = ["read"] }\n/* open', False),
+    ('path "x" { capabilities == ["read"] }', False),
+    ('path "x" { capabilities != ["read"] }', False),
+    ("path \"x\" { capabilities = ['read'] }", False),
+    ('path "a\\tb" { capabilities = ["x\\ty"] }', False),  # messages quote like Go's %q
     # Go HCL string escapes: decoded, or refused with the position of the bad character
     ('path "x" { capabilities = ["re\\u0061d"] }', False),
     ('path "x\\\\" { capabilities = ["read"] }', False),

@@ -265,3 +265,38 @@ def test_heredocs_keep_their_backslashes() -> None:
     params = 'allowed_parameters = { "v" = [<<EOT\na\\\\"b\\n\nEOT\n] }'
     rule = one(f'path "x" {{\n capabilities = ["read"]\n {params}\n}}')
     assert rule.allowed_parameters["v"][0].rstrip("\n") == 'a\\\\"b\\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            'path "x" { capabilities = ["read", true] }',
+            'path "x": path "x": At 1:36: root.Capabilities[1]: unknown type for string '
+            "*ast.LiteralType",
+        ),
+        (
+            'path "x" { required_parameters = [["a"]] }',
+            'path "x": path "x": At 1:35: root.required_parameters[0]: unknown type for string '
+            "*ast.ListType",
+        ),
+        ('path "x" { policy = 1.5 }', 'path "x": path "x": At 1:21: root.Policy: unknown type '),
+        ('path "a\\tb" { capabilities = ["r\\u0001"] }', r'path "a\tb": path "a\tb": invalid '),
+        ('path "x" { policy = <<EOF\nread\nEOF\n}', r'path "x": path "x": invalid policy "read\n"'),
+        ("path = 1", 'path "path": cannot check HCL keys of type *ast.LiteralType'),
+        ('path "x" {}\n/* open', "At 2:8: comment not terminated"),
+        ('path "x" { capabilities != [] }', "At 1:25: illegal char"),
+        ('path "x" { capabilities == [] }', "At 1:26: Unknown token: 1:26 ASSIGN ="),
+    ],
+)
+def test_decoding_errors_are_go_hcls(text: str, message: str) -> None:
+    with pytest.raises(PolicyParseError) as err:
+        parse_policy("p", text)
+    assert str(err.value).startswith("failed to parse policy: " + message)
+
+
+def test_exponents_and_json_trailing_commas_are_accepted() -> None:
+    rule = one('path "x" {\n capabilities = ["read"]\n min_wrapping_ttl = 1.5e1\n}')
+    assert rule.min_wrapping_ttl == 15
+    rule = one('{"path": {"x": {"capabilities": ["read", "list",],},},}')
+    assert rule.capability_names == ["list", "read"]

@@ -101,7 +101,7 @@ class PolicyStore:
             raise InvalidRequest("policy name must be provided")
         if name in IMMUTABLE:
             raise InvalidRequest(f'cannot update "{name}" policy')
-        if not text or not text.strip():
+        if not text:  # Vault refuses only "": a blank text is a policy with no stanzas
             raise InvalidRequest("'policy' parameter not supplied or empty")
         try:
             parse_policy(name, text)

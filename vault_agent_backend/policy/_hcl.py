@@ -19,9 +19,9 @@ from typing import Any
 
 from hcl.lexer import Lexer
 
-from ._hcl_strings import MASK, decode_string, mask_escaped_backslashes
+from ._hcl_strings import decode_string, go_heredoc, mask_escaped_backslashes
 
-__all__ = ["HclItem", "HclObject", "HclSyntaxError", "Ident", "parse_document"]
+__all__ = ["HclItem", "HclList", "HclObject", "HclSyntaxError", "Ident", "parse_document"]
 
 
 class HclSyntaxError(ValueError):
@@ -56,6 +56,19 @@ class HclObject(list[HclItem]):
             if item.keys and item.keys[0].lower() == key.lower():
                 out.append(HclItem(item.keys[1:], item.value, item.assign_line, item.value_pos))
         return out
+
+
+#: pyhcl tokens for characters Go's HCL scanner does not know ("illegal char").
+_ILLEGAL_TOKENS = frozenset(
+    {"MULTIPLY", "DIVIDE", "LEFTPAREN", "RIGHTPAREN", "QMARK", "COLON", "ASTERISK_PERIOD"}
+    | {"GT", "GE", "LT", "LE", "NE"}
+)
+
+
+class HclList(list[Any]):
+    """A list value; ``positions`` holds the ``(line, column)`` of each element."""
+
+    positions: list[tuple[int, int]]
 
 
 _TOKEN_NAMES = {
@@ -117,8 +130,14 @@ class _HclParser:
                     value, errors = decode_string(text[start : lexer.lexpos], start)
                     for offset, message in errors:
                         self.scan_errors.append((len(self.toks), self._error_at(offset, message)))
-                elif tok.type == "STRING" and masked is not text:  # a heredoc
-                    value = value.replace("\\" + MASK, "\\\\")
+                elif tok.type == "STRING":  # a heredoc: Go keeps its last newline
+                    start = text.rfind("<<", 0, lexer.here_start)
+                    value = go_heredoc(text[start : lexer.lexpos] + "\n")
+                elif tok.type in _ILLEGAL_TOKENS:
+                    if tok.type == "DIVIDE" and text.startswith("/*", start):
+                        # Go's scanner reads the open comment to the end: its last error
+                        raise self._error_at(len(text), "comment not terminated")
+                    self.scan_errors.append((len(self.toks), self._error_at(start, "illegal char")))
                 self.toks.append(_Tok(tok.type, value, start))
         except ValueError as exc:  # pyhcl's lexer errors: "Line L, column C, index I: msg"
             msg = str(exc)
@@ -127,6 +146,8 @@ class _HclParser:
             message = msg.rsplit(": ", 1)[-1]
             if message.startswith("EOF before closing"):  # Go's wording
                 message = "literal not terminated"
+            elif message.startswith("Illegal character"):
+                message = "illegal char"
             raise self._error_at(offset, message) from None
         self.toks.append(_Tok("EOF", None, len(text)))
         self.i = 0
@@ -194,6 +215,9 @@ class _HclParser:
                 assign_line = _position(self.text, tok.start)[0]
                 start = self.peek()
                 return HclItem(tuple(keys), self.value(), assign_line, self._pos(start))
+            if tok.type == "EQ" and keys:  # "==": Go reads "=" then an unexpected "="
+                line, col = _position(self.text, tok.start + 1)
+                raise self._error_at(tok.start + 1, f"Unknown token: {line}:{col} ASSIGN =")
             if tok.type == "LEFTBRACE" and keys:
                 self.i -= 1
                 start = self.peek()
@@ -219,6 +243,11 @@ class _HclParser:
         tok = self.peek()
         if tok.type in ("STRING", "NUMBER", "FLOAT", "BOOL"):
             self.next()
+            if tok.type in ("NUMBER", "FLOAT") and self.peek().type in ("EPLUS", "EMINUS"):
+                sign = "-" if self.next().type == "EMINUS" else ""
+                if self.peek().type != "NUMBER":  # "1e": Go's strconv.ParseFloat fails
+                    raise self._error(self.peek(), "invalid exponent in a number")
+                return float(f"{tok.value}e{sign}{self.next().value}")
             return tok.value
         if tok.type == "LEFTBRACKET":
             return self.list_()
@@ -231,7 +260,8 @@ class _HclParser:
 
     def list_(self) -> list[Any]:
         self.next()  # LBRACK
-        out: list[Any] = []
+        out = HclList()
+        out.positions = []
         need_comma = False
         while True:
             tok = self.peek()
@@ -248,6 +278,7 @@ class _HclParser:
                 need_comma = False
                 continue
             if tok.type in ("STRING", "NUMBER", "FLOAT", "BOOL", "LEFTBRACKET", "LEFTBRACE"):
+                out.positions.append(self._pos(tok))
                 out.append(self.value())
                 need_comma = True
                 continue
@@ -295,6 +326,10 @@ class _JsonParser:
                 self.ws()
                 if self.text.startswith(",", self.i):
                     self.i += 1
+                    self.ws()
+                    if self.text.startswith("]", self.i):  # Go's HCL allows a trailing comma
+                        self.i += 1
+                        return out
                 elif self.text.startswith("]", self.i):
                     self.i += 1
                     return out
@@ -345,6 +380,10 @@ class _JsonParser:
             self.ws()
             if self.text.startswith(",", self.i):
                 self.i += 1
+                self.ws()
+                if self.text.startswith("}", self.i):  # Go's HCL allows a trailing comma
+                    self.i += 1
+                    return items
             elif self.text.startswith("}", self.i):
                 self.i += 1
                 return items

@@ -10,7 +10,7 @@ A policy path such as ``"secret/\\u0061dmin"`` therefore means ``secret/admin``.
 
 from __future__ import annotations
 
-__all__ = ["MASK", "decode_string", "mask_escaped_backslashes"]
+__all__ = ["MASK", "decode_string", "go_heredoc", "mask_escaped_backslashes"]
 
 #: Stands in for the second character of an escaped backslash while pyhcl lexes.
 MASK = "\x01"
@@ -107,3 +107,17 @@ def decode_string(raw: str, offset: int) -> tuple[str, list[tuple[int, str]]]:
             out += c.encode("utf-8", "surrogatepass")
             i += 1
     return out.decode("utf-8", "replace"), errors
+
+
+def go_heredoc(heredoc: str) -> str:
+    """The value of a heredoc token (``<<EOF\\n...EOF\\n``) as Go's HCL computes it: the
+    body with its last newline; ``<<-`` removes the terminator line's indentation from
+    every line when all lines have it."""
+    idx = heredoc.index("\n")
+    if heredoc[2] != "-":
+        return heredoc[idx + 1 : len(heredoc) - idx + 1]
+    lines = heredoc[idx + 1 : len(heredoc) - idx + 2].split("\n")
+    prefix = lines[-1]
+    if not all(line.startswith(prefix) for line in lines):
+        return heredoc[idx + 1 : len(heredoc) - idx + 1].rstrip(" \t")
+    return "\n".join([line[len(prefix) :] for line in lines[:-1]] + [""])

@@ -50,6 +50,27 @@ def normalize_policy_name(name: str) -> str:
     return name.strip().lower()
 
 
+_GO_NAMED_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r"}
+_GO_NAMED_ESCAPES |= {"\t": "\\t", "\v": "\\v", '"': '\\"', "\\": "\\\\"}
+
+
+def _q(text: str) -> str:
+    """Go's ``%q`` (``strconv.Quote``): a double-quoted string with escapes."""
+    out = []
+    for ch in text:
+        if ch in _GO_NAMED_ESCAPES:
+            out.append(_GO_NAMED_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return '"' + "".join(out) + '"'
+
+
 def _multierror(errors: Sequence[str]) -> str:
     """go-multierror's rendering of a list of errors."""
     head = "1 error occurred" if len(errors) == 1 else f"{len(errors)} errors occurred"
@@ -73,12 +94,6 @@ def _at(pos: tuple[int, int], message: str) -> _DecodeError:
     return _DecodeError(f"At {pos[0]}:{pos[1]}: {message}")
 
 
-def _scalar_string(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def _reject_idents(value: Any, pos: tuple[int, int]) -> None:
     if isinstance(value, Ident):
         raise _at(pos, f"Unknown token: IDENT {value}")
@@ -96,18 +111,35 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: Go's field names in decoding errors (``root.Capabilities[0]: ...``).
+_GO_FIELDS = {"capabilities": "Capabilities", "policy": "Policy"}
+
+
+def _go_string(value: Any, pos: tuple[int, int], field: str) -> str:
+    """Go HCL's decodeString: strings and integers only."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    kind = "ObjectList" if field == "root.Policy" else "ObjectType"
+    kind = kind if isinstance(value, HclObject) else "ListType"
+    if not isinstance(value, list):
+        kind = "LiteralType"  # a float or a bool
+    raise _at(pos, f"{field}: unknown type for string *ast.{kind}")
+
+
 def _string_list(item: HclItem) -> list[str]:
     value = item.value
     if isinstance(value, HclObject):
         raise _at(item.value_pos, "unknown slice type: *ast.ObjectType")
     if not isinstance(value, list):
         raise _at(item.value_pos, "unknown slice type: *ast.LiteralType")
-    out = []
-    for v in value:
-        if isinstance(v, (list, HclObject)):
-            raise _at(item.value_pos, "unknown slice type: *ast.ListType")
-        out.append(_scalar_string(v))
-    return out
+    field = "root." + _GO_FIELDS.get(item.keys[0], item.keys[0])
+    positions = getattr(value, "positions", None) or [item.value_pos] * len(value)
+    return [
+        _go_string(v, pos, f"{field}[{i}]")
+        for i, (v, pos) in enumerate(zip(value, positions, strict=True))
+    ]
 
 
 def _param_map(item: HclItem, name: str) -> dict[str, list[Any]]:
@@ -137,9 +169,7 @@ def _decode_stanza(body: HclObject) -> dict[str, Any]:
         elif key in ("allowed_parameters", "denied_parameters"):
             fields.setdefault(key, {}).update(_param_map(item, key))
         elif key == "policy":
-            if isinstance(item.value, (list, HclObject)):
-                raise _at(item.value_pos, "expected string, got list or object")
-            fields[key] = _scalar_string(item.value)
+            fields[key] = _go_string(item.value, item.value_pos, "root.Policy")
         elif key in ("min_wrapping_ttl", "max_wrapping_ttl"):
             if isinstance(item.value, (list, HclObject)):
                 fields[key] = object()  # refused below, like Go's "could not parse"
@@ -156,22 +186,23 @@ def _parse_stanza(key: str, body: Any, policy_name: str) -> PathRules:
         templated = has_template(key)
     except TemplateSyntaxError as exc:
         raise PolicyParseError(
-            f'path "{key}": failed to validate policy templating: {exc}'
+            f"path {_q(key)}: failed to validate policy templating: {exc}"
         ) from None
     if not isinstance(body, HclObject):
-        raise PolicyParseError(f'path "{key}": path "{key}": At 1:1: not an object')
+        kind = "ListType" if isinstance(body, list) else "LiteralType"
+        raise PolicyParseError(f"path {_q(key)}: cannot check HCL keys of type *ast.{kind}")
     bad = _check_keys(body, _STANZA_KEYS)
     if bad:
-        raise PolicyParseError(f'path "{key}": {bad}')
+        raise PolicyParseError(f"path {_q(key)}: {bad}")
     try:
         fields = _decode_stanza(body)
     except _DecodeError as exc:
-        raise PolicyParseError(f'path "{key}": path "{key}": {exc}') from None
+        raise PolicyParseError(f"path {_q(key)}: path {_q(key)}: {exc}") from None
 
     path = key[1:] if key.startswith("/") else key
     if "+*" in path:
         raise PolicyParseError(
-            f'path "{key}": path "{path}": invalid use of wildcards (\'+*\' is forbidden)'
+            f"path {_q(key)}: path {_q(path)}: invalid use of wildcards ('+*' is forbidden)"
         )
     _, is_prefix, has_segment_wildcard = path_shape(path)
 
@@ -179,14 +210,14 @@ def _parse_stanza(key: str, body: Any, policy_name: str) -> PathRules:
     legacy = fields.get("policy", "")
     if legacy:
         if legacy not in _LEGACY:
-            raise PolicyParseError(f'path "{key}": path "{key}": invalid policy "{legacy}"')
+            raise PolicyParseError(f"path {_q(key)}: path {_q(key)}: invalid policy {_q(legacy)}")
         names = ["deny"] if legacy == "deny" else names + _LEGACY[legacy]
 
     flags = Capability(0)
     for name in names:
         flag = CAPABILITY_NAMES.get(name)
         if flag is None:
-            raise PolicyParseError(f'path "{key}": path "{key}": invalid capability "{name}"')
+            raise PolicyParseError(f"path {_q(key)}: path {_q(key)}: invalid capability {_q(name)}")
         if flag is Capability.DENY:
             # A deny stanza carries nothing else (and its other fields go unchecked).
             return PathRules(
@@ -205,11 +236,11 @@ def _parse_stanza(key: str, body: Any, policy_name: str) -> PathRules:
         try:
             ttls[field_name] = parse_duration_seconds(raw)
         except DurationError as exc:
-            raise PolicyParseError(f'path "{key}": error parsing {field_name}: {exc}') from None
+            raise PolicyParseError(f"path {_q(key)}: error parsing {field_name}: {exc}") from None
     min_ttl, max_ttl = ttls["min_wrapping_ttl"], ttls["max_wrapping_ttl"]
     if min_ttl and max_ttl and max_ttl < min_ttl:
         raise PolicyParseError(
-            f'path "{key}": max_wrapping_ttl cannot be less than min_wrapping_ttl'
+            f"path {_q(key)}: max_wrapping_ttl cannot be less than min_wrapping_ttl"
         )
     return PathRules(
         path=path,
