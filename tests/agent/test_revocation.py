@@ -9,6 +9,7 @@ from tests.agent.support import Minter, Scenario, assert_agent_denied, make_key,
 from vault_agent_backend.builtin.oauth_resource_server.revocation import (
     is_revoked,
     purge_expired,
+    record_chained,
     revoke,
 )
 
@@ -35,3 +36,14 @@ def test_purge_keeps_live_entries(app) -> None:
     assert purge_expired(storage) == 1
     assert not is_revoked(storage, "https://a.example", "old")
     assert is_revoked(storage, "https://a.example", "live")
+
+
+def test_purge_forgets_expired_chain_links_and_keeps_live_ones(app) -> None:
+    storage = app.core.storage
+    now = int(time.time())
+    record_chained(storage, "https://a.example", "p", "gone", now - 10)
+    record_chained(storage, "https://a.example", "p", "kid", now + 600)
+    assert purge_expired(storage) == 1
+    revoke(storage, "https://a.example", "p", now + 600)
+    assert is_revoked(storage, "https://a.example", "kid")
+    assert not is_revoked(storage, "https://a.example", "gone")

@@ -112,3 +112,23 @@ def test_chain_from_a_direct_token(setup: Setup) -> None:
     assert claims["sub"] == lead.entity_id and claims["act"] == {"sub": helper.entity_id}
     assert "delegation_id" not in claims
     ok(w.read(chained, "db"))
+
+
+def test_revoking_a_subject_token_revokes_the_tokens_chained_from_it(setup: Setup) -> None:
+    """RFC 7009 revocation of the first agent's token ends the helper's token made from it,
+    and the one made from that (the chain depends on its subject token)."""
+    w = setup.world
+    helper = w.agent("helper", ceiling=[w.name("ceiling")], max_delegation_depth=3)
+    third = w.agent("third", ceiling=[w.name("ceiling")], max_delegation_depth=3)
+    depth(setup, setup.bot, 3)
+    first = w.token(setup.bot, delegation=setup.delegation, details=setup.details())
+    chained = w.token(helper, subject_token=first)
+    grandchild = w.token(third, subject_token=chained)
+    unrelated = w.token(setup.bot, delegation=setup.delegation, details=setup.details())
+    for token in (chained, grandchild, unrelated):
+        ok(w.read(token, "db"))
+    form = {"token": first, **setup.bot.auth(w.token_url)}
+    assert w.send("POST", "auth/agent/revoke", token=None, form=form)[0] == 200
+    for token in (first, chained, grandchild):
+        denied(w.read(token, "db"), "token has been revoked")
+    ok(w.read(unrelated, "db"))

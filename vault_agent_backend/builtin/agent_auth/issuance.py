@@ -32,6 +32,7 @@ from ...agent.rar_bounds import first_violation
 from ...core.request_handling import looks_like_jwt
 from ...policy.rar import RARError, RARLayer, parse_authorization_details
 from ..oauth_resource_server import normalize_issuer
+from ..oauth_resource_server.revocation import record_chained
 from .client_auth import AuthenticatedClient
 from .oauth import (
     ACCESS_TOKEN_TYPE,
@@ -80,6 +81,8 @@ class _Plan:
     purpose: str = ""
     txn: str = ""
     issued_token_type: str | None = None
+    parent_jti: str = ""
+    """The ``jti`` of the subject token of a chain: revoking it revokes the new token."""
 
 
 def invalid_grant(description: str) -> OAuthError:
@@ -264,6 +267,7 @@ class Issuer:
             default_details=claims.get("authorization_details"),
             purpose=str(claims.get("purpose") or ""),
             txn=str(claims.get("txn") or ""),
+            parent_jti=claims["jti"] if isinstance(claims.get("jti"), str) else "",
         )
 
     # ----- checks and signing ------------------------------------------------------------------
@@ -361,6 +365,8 @@ class Issuer:
                 f"the token would be {len(token)} bytes, more than the {limit}-byte header "
                 "limit: request fewer authorization_details",
             )
+        if plan.parent_jti:
+            record_chained(self.core.storage, backend.issuer, plan.parent_jti, claims["jti"], exp)
         return Issued(token, claims, exp - now, plan.issued_token_type)
 
     def _ensure_aliases(self, issuer: str, plan: _Plan) -> None:
