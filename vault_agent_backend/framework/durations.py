@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _UNITS = {
@@ -14,11 +15,10 @@ _UNITS = {
     "h": 3600,
     "d": 86400,
 }
+#: Go's ``time.Duration`` is an int64 count of nanoseconds: anything longer overflows, and Go
+#: refuses such a string with ``time: invalid duration``. Vault stores TTLs as durations.
+MAX_SECONDS = (2**63 - 1) // 1_000_000_000
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)")
-
-
-#: The longest duration Go's ``time.Duration`` (int64 nanoseconds) can hold, in seconds.
-MAX_DURATION_SECONDS = (2**63 - 1) // 10**9
 
 
 def parse_duration(value: object, *, allow_negative: bool = False) -> int:
@@ -32,6 +32,8 @@ def parse_duration(value: object, *, allow_negative: bool = False) -> int:
     if isinstance(value, int):
         seconds = value
     elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f'time: invalid duration "{value}"')
         seconds = int(value)
     elif isinstance(value, str):
         seconds = _parse_duration_string(value.strip())
@@ -39,10 +41,10 @@ def parse_duration(value: object, *, allow_negative: bool = False) -> int:
         seconds = 0
     else:
         raise ValueError(f"cannot parse {value!r} as a duration")
+    if abs(seconds) > MAX_SECONDS:
+        raise ValueError(f'time: invalid duration "{value}"')
     if seconds < 0 and not allow_negative:
         raise ValueError("cannot provide negative value")
-    if abs(seconds) > MAX_DURATION_SECONDS:
-        raise ValueError(f"duration {value!r} is out of range")
     return seconds
 
 
@@ -65,7 +67,7 @@ def _parse_duration_string(text: str) -> int:
             break
         total += float(match.group(1)) * _UNITS[match.group(2)]
         pos = match.end()
-    if pos != len(body) or pos == 0:
+    if pos != len(body) or pos == 0 or not math.isfinite(total):
         raise ValueError(f'time: invalid duration "{text}"')
     return sign * int(total)
 

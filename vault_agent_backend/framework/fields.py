@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -101,13 +102,25 @@ _ZERO: dict[FieldType, Any] = {
 }
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
 def _to_int(value: Any) -> int:
+    result = _to_int_unbounded(value)
+    if result not in _INT64:  # Vault's ints are Go int64s
+        raise ValueError("cannot parse the value as int: value out of range")
+    return result
+
+
+def _to_int_unbounded(value: Any) -> int:
+    if value is None:  # JSON null: the zero value, as Vault's weak decoding gives
+        return 0
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
-        return _int64(value)
+        return value
     if isinstance(value, float):
-        if value != int(value):
+        if not math.isfinite(value) or value != int(value):
             raise ValueError(f"cannot parse '{value}' as int")
         return int(value)
     if isinstance(value, str):
@@ -115,17 +128,10 @@ def _to_int(value: Any) -> int:
         if text == "":
             return 0
         try:
-            return _int64(int(text, 0))
+            return int(text, 0)
         except ValueError:
             raise ValueError(f"cannot parse '{value}' as int") from None
     raise ValueError(_unconvertible("int", value))
-
-
-def _int64(value: int) -> int:
-    """Vault's ints are Go's int64: anything wider is out of range, not a huge number."""
-    if not -(2**63) <= value < 2**63:
-        raise OverflowError("value out of range")
-    return value
 
 
 def _to_string(value: Any) -> str:
@@ -141,10 +147,12 @@ def _to_string(value: Any) -> str:
 
 
 def _to_bool(value: Any) -> bool:
+    if value is None:  # JSON null: the zero value, as Vault's weak decoding gives
+        return False
     if isinstance(value, bool):
         return value
-    if isinstance(value, int | float):
-        return value != 0
+    if isinstance(value, int) and value in (0, 1):  # Vault parses a number's text: "1"/"0"
+        return value == 1
     if isinstance(value, str):
         if value in _TRUE:
             return True
@@ -224,16 +232,25 @@ def _to_header(value: Any) -> dict[str, list[str]]:
 
 
 def _to_float(value: Any) -> float:
+    if value is None:  # JSON null: the zero value
+        return 0.0
     if isinstance(value, bool):
         raise ValueError(f"cannot parse '{value}' as float")
     if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
         try:
-            return float(value) if value.strip() else 0.0
+            result = float(value)
+        except OverflowError:
+            raise ValueError("cannot parse an integer this large as float") from None
+    elif isinstance(value, str):
+        try:
+            result = float(value) if value.strip() else 0.0
         except ValueError:
             raise ValueError(f"cannot parse '{value}' as float") from None
-    raise ValueError(_unconvertible("float64", value))
+    else:
+        raise ValueError(_unconvertible("float64", value))
+    if not math.isfinite(result):
+        raise ValueError("cannot parse a number that is not finite as float")
+    return result
 
 
 _CONVERTERS = {

@@ -28,6 +28,8 @@ _METHODS = {
     "PATCH": Operation.PATCH,
 }
 MERGE_PATCH = "application/merge-patch+json"
+#: The only paths that answer HEAD (the status line alone), as in Vault.
+HEAD_PATHS = frozenset({"sys/health"})
 
 
 def client_token(http: FlaskRequest) -> str:
@@ -48,19 +50,30 @@ def _query_data(http: FlaskRequest) -> dict[str, Any]:
     return data
 
 
-def _no_constant(name: str) -> Any:
-    """``json.loads`` hook: ``NaN``/``Infinity`` are not JSON (RFC 8259); Vault's Go decoder
-    refuses them, and accepting them would hand non-finite floats to every endpoint."""
+def _json_float(text: str) -> float:
+    """A JSON number with a fraction or exponent; one outside float64 is refused, as by Go."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"cannot unmarshal number {text} into Go value of type float64")
+    return value
+
+
+def _json_constant(name: str) -> float:
+    """``NaN``/``Infinity`` are not JSON: Python accepts them, Go (and so Vault) does not."""
     raise ValueError(f"invalid character {name[0]!r} looking for beginning of value")
 
 
-def _finite_float(text: str) -> float:
-    """``json.loads`` hook: a number too large for a float (``1e400``) is refused, as Go's
-    decoder refuses it, instead of becoming infinity."""
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError(f"cannot unmarshal number {text} into a float64")
-    return value
+#: Go's ``strconv.ParseBool``, which Vault applies to ``?list=``.
+_GO_BOOLS = {
+    **dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), True),
+    **dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), False),
+}
+
+
+def _first(query: dict[str, Any], key: str) -> str:
+    """The first value of a query parameter (Go's ``url.Values.Get``), ``""`` when absent."""
+    value = query.get(key, "")
+    return str(value[0] if isinstance(value, list) else value)
 
 
 def _body_data(http: FlaskRequest, max_size: int) -> tuple[dict[str, Any], bytes]:
@@ -78,7 +91,7 @@ def _body_data(http: FlaskRequest, max_size: int) -> tuple[dict[str, Any], bytes
         form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
         return {k: v[0] if len(v) == 1 else v for k, v in form.items()}, raw
     try:
-        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
+        value = json.loads(raw, parse_float=_json_float, parse_constant=_json_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequest(f"failed to parse JSON input: {exc}") from None
     except RecursionError:  # arrays or objects nested deeper than the parser can follow
@@ -95,17 +108,23 @@ def to_logical(http: FlaskRequest, path: str, max_size: int) -> Request:
     """Build the logical Request of one HTTP request below ``/v1/``."""
     method = http.method.upper()
     operation = _METHODS.get(method)
-    if operation is None:
+    if operation is None or (method == "HEAD" and path not in HEAD_PATHS):
+        # Vault answers HEAD only on sys/health; elsewhere it is 405 and runs nothing (a
+        # HEAD must not, say, spend a use of a num_uses token on a read nobody sees).
         raise UnsupportedOperation()
     query = _query_data(http)
     data: dict[str, Any] = {}
     raw = b""
     if method in ("GET", "HEAD", "LIST", "DELETE"):
         data = dict(query)
-        if method == "GET" and str(query.get("list", "")).lower() in ("true", "1"):
-            operation = Operation.LIST
-            data.pop("list", None)
-        if method == "GET" and str(query.get("help", "")).lower() in ("true", "1"):
+        if method == "GET" and _first(query, "list"):
+            listing = _GO_BOOLS.get(_first(query, "list"))
+            if listing is None:  # Vault: strconv.ParseBool fails → 400 with no message
+                raise InvalidRequest()
+            if listing:
+                operation = Operation.LIST
+                data.pop("list", None)
+        if method == "GET" and _first(query, "help"):  # Vault: any non-empty value
             operation = Operation.HELP
             data.pop("help", None)
     else:

@@ -1,0 +1,143 @@
+"""Edge cases of request input against our real server process, over raw HTTP.
+
+Each case was a 500 (``internal error``) or a status OpenBao does not give before it was
+fixed: numbers JSON cannot hold, durations longer than Go's ``time.Duration``, integers
+outside int64, JSON ``null`` for bool/int fields, repeated ``?list=`` keys and HEAD on
+paths other than ``sys/health``. The same requests are compared with OpenBao in
+``tests/differential/test_sys_differential.py`` (case "input edge cases") where a JSON
+body can express them.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.support.processes import ServerProcess
+
+HUGE_HOURS = "9" * 400 + "h"  # float("9"*400) is inf: int() of it raised OverflowError
+
+
+def _send(
+    server: ServerProcess,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict | None]:
+    """One request on a fresh connection; the status and the JSON body (None if empty)."""
+    url = urlsplit(server.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    try:
+        conn.request(
+            method, "/v1/" + path, body=body, headers={"X-Vault-Token": "root", **(headers or {})}
+        )
+        response = conn.getresponse()
+        raw = response.read()
+    finally:
+        conn.close()
+    return response.status, json.loads(raw) if raw.strip() else None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"num_uses": 1e400}', b'{"ttl": NaN}', b'{"ttl": Infinity}', b'{"ttl": -Infinity}'],
+)
+def test_numbers_json_cannot_hold_are_400(vab_server: ServerProcess, raw: bytes) -> None:
+    status, body = _send(vab_server, "POST", "auth/token/create", raw)
+    assert status == 400, body
+    assert body is not None and body["errors"][0].startswith("failed to parse JSON input")
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("auth/token/create", "ttl"),
+        ("auth/token/create", "explicit_max_ttl"),
+        ("auth/token/create", "period"),
+        ("sys/mounts/secret/tune", "default_lease_ttl"),
+        ("sys/auth/token/tune", "max_lease_ttl"),
+    ],
+)
+def test_durations_beyond_go_are_400(vab_server: ServerProcess, path: str, field: str) -> None:
+    for value in (HUGE_HOURS, "9" * 30 + "h", 2**64):
+        status, body = _send(vab_server, "POST", path, json.dumps({field: value}).encode())
+        assert status == 400, (field, value, body)
+        assert "invalid duration" in body["errors"][0], body
+
+
+def test_mount_config_duration_beyond_go_is_400(vab_server: ServerProcess) -> None:
+    raw = json.dumps({"type": "kv", "config": {"max_lease_ttl": HUGE_HOURS}}).encode()
+    status, body = _send(vab_server, "POST", "sys/mounts/edge-huge-ttl", raw)
+    assert status == 400, body
+
+
+@pytest.mark.parametrize("header", [HUGE_HOURS, "9" * 30 + "h"])
+def test_wrap_ttl_beyond_go_is_400(vab_server: ServerProcess, header: str) -> None:
+    status, body = _send(
+        vab_server, "GET", "auth/token/lookup-self", headers={"X-Vault-Wrap-TTL": header}
+    )
+    assert status == 400, body
+    assert body["errors"][0].startswith("error parsing X-Vault-Wrap-TTL header"), body
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 1e300])
+def test_int_outside_int64_is_400(vab_server: ServerProcess, value: float) -> None:
+    raw = json.dumps({"num_uses": value}).encode()
+    status, body = _send(vab_server, "POST", "auth/token/create", raw)
+    assert status == 400, body
+    assert 'field "num_uses"' in body["errors"][0], body
+
+
+def test_null_bool_and_int_fields_are_their_zero_value(vab_server: ServerProcess) -> None:
+    raw = json.dumps(
+        {"policies": ["default"], "ttl": "1h", "renewable": None, "num_uses": None}
+    ).encode()
+    status, body = _send(vab_server, "POST", "auth/token/create", raw)
+    assert status == 200, body
+    assert body["auth"]["renewable"] is False and body["auth"]["num_uses"] == 0
+
+
+@pytest.mark.parametrize("value", [2, -1, 1.5])
+def test_bool_from_other_numbers_is_400(vab_server: ServerProcess, value: float) -> None:
+    raw = json.dumps({"policies": ["default"], "no_parent": value}).encode()
+    status, body = _send(vab_server, "POST", "auth/token/create", raw)
+    assert status == 400, body
+
+
+def test_repeated_list_key_uses_the_first_value(vab_server: ServerProcess) -> None:
+    status, body = _send(vab_server, "GET", "sys/policies/acl?list=true&list=false")
+    assert status == 200 and "default" in body["data"]["keys"], body
+    status, _ = _send(vab_server, "GET", "sys/policies/acl?list=false&list=true")
+    assert status == 405  # a read of sys/policies/acl/, which has no read
+
+
+@pytest.mark.parametrize(("query", "status"), [("list=t", 200), ("list=maybe", 400)])
+def test_list_query_is_go_parse_bool(vab_server: ServerProcess, query: str, status: int) -> None:
+    got, body = _send(vab_server, "GET", f"sys/policies/acl?{query}")
+    assert got == status, body
+
+
+def test_help_query_with_any_value(vab_server: ServerProcess) -> None:
+    status, body = _send(vab_server, "GET", "sys/policies/acl?help=0")
+    assert status == 200 and body["data"]["help"], body
+
+
+@pytest.mark.parametrize(
+    "path", ["sys/mounts", "auth/token/lookup-self", "sys/policies/acl/default", "sys/seal-status"]
+)
+def test_head_is_405_except_on_health(vab_server: ServerProcess, path: str) -> None:
+    assert _send(vab_server, "HEAD", path)[0] == 405
+    assert _send(vab_server, "HEAD", "sys/health") == (200, None)
+
+
+def test_head_does_not_spend_a_token_use(vab_server: ServerProcess) -> None:
+    raw = json.dumps({"policies": ["default"], "num_uses": 2}).encode()
+    token = _send(vab_server, "POST", "auth/token/create", raw)[1]["auth"]["client_token"]
+    own = {"X-Vault-Token": token}
+    assert _send(vab_server, "HEAD", "auth/token/lookup-self", headers=own)[0] == 405
+    status, body = _send(vab_server, "GET", "auth/token/lookup-self", headers=own)
+    assert status == 200 and body["data"]["num_uses"] == 1, body
