@@ -176,3 +176,52 @@ def test_ui_mounts_for_the_cli(
     vab_client.sys.enable_secrets_engine("kv", path=f"v1-{uniq}")
     v1 = client_for(vab_client.token).adapter.get(f"/v1/sys/internal/ui/mounts/v1-{uniq}/k")
     assert v1["data"]["path"] == f"v1-{uniq}/" and v1["data"]["options"] is None
+
+
+def test_health_status(
+    vab_client: hvac.Client, client_for: Callable[[str | None], hvac.Client]
+) -> None:
+    status = client_for(None).sys.read_health_status(method="GET")
+    assert (status["initialized"], status["sealed"], status["standby"]) == (True, False, False)
+    head = vab_client.sys.read_health_status(method="HEAD")
+    assert head.status_code == 200 and head.text == ""
+    odd = vab_client.sys.read_health_status(method="GET", active_code=299)
+    assert odd.status_code == 299 and odd.json()["sealed"] is False
+
+
+def test_acl_policy_crud(
+    vab_client: hvac.Client, client_for: Callable[[str | None], hvac.Client], uniq: str
+) -> None:
+    name = f"crud-{uniq}"
+    rules = f'path "secret/data/{uniq}" {{ capabilities = ["read"] }}'
+    vab_client.sys.create_or_update_acl_policy(name, rules)
+    read = vab_client.sys.read_acl_policy(name)["data"]
+    assert (read["name"], read["policy"], read["version"]) == (name, rules, 1)
+    assert name in vab_client.sys.list_acl_policies()["data"]["keys"]
+    vab_client.sys.delete_acl_policy(name)
+    assert name not in vab_client.sys.list_acl_policies()["data"]["keys"]
+    with pytest.raises(exceptions.InvalidPath):
+        vab_client.sys.read_acl_policy(name)
+    with pytest.raises(exceptions.InvalidRequest, match="failed to parse policy"):
+        vab_client.sys.create_or_update_acl_policy(name, 'path "x" { capabilities = ["fly"] }')
+    with pytest.raises(exceptions.Forbidden):
+        client_for("hvs.not-a-token").sys.read_acl_policy("default")
+
+
+def test_generic_read_write_list_delete(
+    vab_client: hvac.Client, client_for: Callable[[str | None], hvac.Client], uniq: str
+) -> None:
+    path = f"gen-{uniq}"
+    vab_client.sys.enable_secrets_engine("kv", path=path, options={"version": "1"})
+    vab_client.write(f"{path}/dir/a", value="1", n=2)
+    vab_client.write_data(f"{path}/dir/b", data={"value": "2"})
+    assert vab_client.read(f"{path}/dir/a")["data"] == {"value": "1", "n": 2}
+    assert vab_client.list(f"{path}/dir")["data"]["keys"] == ["a", "b"]
+    assert vab_client.read(f"{path}/dir/missing") is None  # hvac maps the 404 of a read to None
+    vab_client.delete(f"{path}/dir/a")
+    assert vab_client.read(f"{path}/dir/a") is None
+    assert vab_client.list(f"{path}/dir")["data"]["keys"] == ["b"]
+    assert vab_client.list(f"{path}/nothing") is None
+    with pytest.raises(exceptions.Forbidden):
+        client_for("hvs.not-a-token").read(f"{path}/dir/b")
+    vab_client.sys.disable_secrets_engine(path)
