@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -86,7 +87,10 @@ class Step:
     ``"errors"``; list elements by index, ``""`` for the whole body). ``compare_keys`` compares
     only the set of keys of the objects at those paths. ``approx`` maps a dotted path to an
     absolute tolerance for numbers (TTLs that tick down). ``ignore`` removes dotted paths from
-    both bodies before comparing. ``token=None`` sends no token.
+    both bodies before comparing. ``token=None`` sends no token. ``until`` maps dotted paths to
+    the values a side must answer before the step counts: the request is repeated (for up to
+    ``until_timeout`` seconds) while they differ, for work a server finishes in the
+    background (OpenBao's ``sys/remount`` migration). The last answer is compared.
     """
 
     method: str
@@ -103,6 +107,8 @@ class Step:
     capture: Mapping[str, str] = field(default_factory=dict)
     compare_status: bool = True
     note: str = ""
+    until: Mapping[str, Json] = field(default_factory=dict)
+    until_timeout: float = 15.0
 
     def describe(self) -> str:
         """Short human form, e.g. ``POST auth/token/create``."""
@@ -338,8 +344,14 @@ class Side:
         if step.json is not None:
             kwargs["json"] = self.substitute(step.json)
         method = step.method.upper()
-        response = self.session.request(method, url, **kwargs)
-        body = _parse_body(response)
+        deadline = time.monotonic() + step.until_timeout
+        while True:
+            response = self.session.request(method, url, **kwargs)
+            body = _parse_body(response)
+            settled = all(lookup(body, k) == v for k, v in step.until.items())
+            if settled or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
         exchange = Exchange(step, method, url, response.status_code, body)
         if step.save_token:
             token = lookup(body, "auth.client_token")

@@ -405,7 +405,12 @@ MOUNTS = Case(
             capture={"mig": "data.migration_id"},
             compare_keys=["data"],
         ),
-        Step("GET", "sys/remount/status/{{mig}}", compare=["data"]),
+        Step(
+            "GET",
+            "sys/remount/status/{{mig}}",
+            compare=["data"],
+            until={"data.migration_info.status": "success"},  # OpenBao migrates in background
+        ),
         Step("GET", "sys/mounts/n-{{uniq}}", compare=MOUNT_FIELDS),
         Step("POST", "sys/remount", json={"from": "none-{{uniq}}", "to": "y"}, compare=["errors"]),
         Step(
