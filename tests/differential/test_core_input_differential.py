@@ -1,0 +1,79 @@
+"""Input edge cases of the core, the same requests to OpenBao and to our server.
+
+Status codes always, error texts where both servers produce them the same way. Each step
+answered differently (or 500) before the fix that introduced this file; raw bodies JSON
+cannot express (``1e400``, ``NaN``) are in ``tests/integration/test_core_input_edges.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.differential.harness import Case, Step, assert_same
+from tests.support.processes import ServerProcess
+
+HUGE = "9" * 400 + "h"
+LONG = "9" * 30 + "h"
+DEFAULT = ["default"]
+
+
+def _create(body: dict, note: str = "") -> Step:
+    return Step("POST", "auth/token/create", json=body, note=note)
+
+
+NUMBERS = Case(
+    "durations, ints and bools out of range, nulls",
+    [
+        _create({"policies": DEFAULT, "ttl": HUGE}, "was a 500"),
+        _create({"policies": DEFAULT, "explicit_max_ttl": LONG}),
+        _create({"policies": DEFAULT, "period": 2**64}),
+        _create({"policies": DEFAULT, "num_uses": 2**63}),
+        _create({"policies": DEFAULT, "num_uses": 1e300}),
+        _create({"policies": DEFAULT, "no_parent": 2}),
+        _create({"policies": DEFAULT, "renewable": -1}),
+        Step(
+            "POST",
+            "auth/token/create",
+            json={"policies": DEFAULT, "ttl": "1h", "renewable": None, "num_uses": None},
+            compare=["auth.renewable", "auth.num_uses", "auth.policies"],
+            note="null is the zero value",
+        ),
+        Step("POST", "sys/mounts/secret/tune", json={"max_lease_ttl": HUGE}, note="was a 500"),
+        Step("POST", "sys/auth/token/tune", json={"default_lease_ttl": LONG}),
+        Step(
+            "POST",
+            "sys/mounts/edge-{{uniq}}",
+            json={"type": "kv", "config": {"default_lease_ttl": HUGE}},
+            note="was a 500",
+        ),
+        Step("GET", "auth/token/lookup-self", headers={"X-Vault-Wrap-TTL": HUGE}),
+        Step("GET", "auth/token/lookup-self", headers={"X-Vault-Wrap-TTL": LONG}),
+    ],
+)
+
+QUERY_AND_METHODS = Case(
+    "?list= and ?help= parsing, HEAD",
+    [
+        # shared session servers hold other tests' policies: compare the shape, not the names
+        Step("GET", "sys/policies/acl", query={"list": ["true", "false"]}, compare_keys=["data"]),
+        Step("GET", "sys/policies/acl", query={"list": ["false", "true"]}, compare=["errors"]),
+        Step("GET", "sys/policies/acl", query={"list": "t"}, compare_keys=["data"]),
+        Step("GET", "sys/policies/acl", query={"list": "maybe"}, compare=["errors"]),
+        Step("GET", "sys/policies/acl", query={"list": "tRuE"}, compare=["errors"]),
+        Step("GET", "sys/policies/acl", query={"help": "0"}),
+        Step("HEAD", "sys/health"),
+        Step("HEAD", "sys/mounts"),
+        Step("HEAD", "auth/token/lookup-self"),
+        Step("HEAD", "sys/policies/acl/default"),
+        Step("HEAD", "secret/data/none-{{uniq}}"),
+    ],
+)
+
+CASES = [NUMBERS, QUERY_AND_METHODS]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_core_input_like_openbao(
+    case: Case, openbao: ServerProcess, vab_server: ServerProcess
+) -> None:
+    assert_same(case, openbao, vab_server)
