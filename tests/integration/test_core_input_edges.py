@@ -141,3 +141,21 @@ def test_head_does_not_spend_a_token_use(vab_server: ServerProcess) -> None:
     assert _send(vab_server, "HEAD", "auth/token/lookup-self", headers=own)[0] == 405
     status, body = _send(vab_server, "GET", "auth/token/lookup-self", headers=own)
     assert status == 200 and body["data"]["num_uses"] == 1, body
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        ("sys/policies/acl/edge-letters", "policy"),
+        ("sys/policy/edge-letters", "policy"),
+        ("sys/policy/edge-letters", "rules"),
+    ],
+)
+def test_policy_of_non_ascii_letters_is_a_parse_error(
+    vab_server: ServerProcess, path: str, key: str
+) -> None:
+    # str.isalnum() is true for "กา": it was taken for base64, and b64decode's ValueError
+    # for non-ASCII input was a 500.
+    status, body = _send(vab_server, "PUT", path, json.dumps({key: "กา"}).encode())
+    assert status == 400, body
+    assert body["errors"][0].startswith("failed to parse policy"), body

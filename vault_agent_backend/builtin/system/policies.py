@@ -22,7 +22,7 @@ _POLICY = Field(FieldType.STRING, description="The rules of the policy (HCL or b
 def _decode_policy(text: str) -> str:
     """Vault accepts the policy text itself or its base64 encoding."""
     stripped = text.strip()
-    if stripped and all(c.isalnum() or c in "+/=\n" for c in stripped):
+    if stripped and all((c.isascii() and c.isalnum()) or c in "+/=\n" for c in stripped):
         try:
             decoded = base64.b64decode(stripped, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
