@@ -69,7 +69,26 @@ QUERY_AND_METHODS = Case(
     ],
 )
 
-CASES = [NUMBERS, QUERY_AND_METHODS]
+HEALTH_QUERY = Case(
+    "sys/health query parameters",
+    [
+        Step("GET", "sys/health", query=query, token=None, compare=["errors", "sealed"])
+        for query in (
+            {"standbyok": "maybe"},
+            {"perfstandbyok": "yes"},
+            {"activecode": "abc"},
+            {"uninitcode": "x"},
+            {"sealedcode": " 200"},
+            {"activecode": ""},
+            {"standbyok": ""},
+            {"perfstandbyok": "T", "standbyok": "1"},
+            {"activecode": "299"},
+            {"standbyok": "true", "activecode": "201"},
+        )
+    ],
+)
+
+CASES = [NUMBERS, QUERY_AND_METHODS, HEALTH_QUERY]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

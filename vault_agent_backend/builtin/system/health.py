@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from ...framework.errors import InvalidRequest
 from ...framework.fields import Field, FieldData, FieldType
 from ...framework.path import Path
 from ...framework.request import Operation, Request
@@ -30,14 +31,40 @@ _HEALTH_FIELDS = {
 }
 
 
-def _code(data: FieldData, name: str, default: int) -> int:
+_GO_BOOLS = {"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"}
+
+
+def _first(data: FieldData, name: str) -> str | None:
+    """The first value of a query parameter (as Go's ``url.Values``), None when absent."""
     raw = data.raw.get(name)
+    if isinstance(raw, list):
+        raw = raw[0] if raw else None
+    return None if raw is None else str(raw)
+
+
+def _check_query(data: FieldData) -> None:
+    """As OpenBao: a code that is not an integer, or a ``standbyok`` that is not a bool: 400."""
+    for name in _HEALTH_FIELDS:
+        value = _first(data, name)
+        if value is None:
+            continue
+        if name == "perfstandbyok":  # OpenBao does not check it (no performance standbys)
+            continue
+        if name == "standbyok":
+            valid = value in _GO_BOOLS or value == ""  # OpenBao: an empty flag is false
+        else:
+            valid = value.lstrip("+-").isdigit() and value.isascii()
+        if not valid:
+            raise InvalidRequest()
+
+
+def _code(data: FieldData, name: str, default: int) -> int:
+    raw = _first(data, name)
     if raw in (None, ""):
         return default
-    try:
-        code = int(str(raw))
-    except ValueError:
-        return default
+    code = int(raw)
+    # Vault writes any integer as the status (Go's net/http panics on one outside 100-999 and
+    # drops the connection); we keep the default instead of answering nothing.
     return code if 100 <= code <= 999 else default
 
 
@@ -46,6 +73,7 @@ def paths(backend: SystemBackend) -> list[Path]:
     core = backend.core
 
     def health(req: Request, data: FieldData) -> Response:
+        _check_query(data)
         if not core.initialized:
             status = _code(data, "uninitcode", 501)
         elif core.sealed:
