@@ -112,6 +112,10 @@ def serve(
         "accesslog": None,
         "certfile": certfile,
         "keyfile": keyfile,
-        "limit_request_field_size": 16384,
+        # Go's server has no URL limit of its own and 1 MiB for all headers: a long path
+        # or a large (agent) token reaches the app and gets Vault's JSON answer, not
+        # gunicorn's HTML 414/431.
+        "limit_request_line": 0,
+        "limit_request_field_size": 65536,
     }
     GunicornServer(app_factory, options).run()
