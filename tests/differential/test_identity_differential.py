@@ -447,8 +447,41 @@ USERPASS = [
     ),
     Step("POST", "identity/entity/id/{{dave_entity}}", json=body(disabled=False), compare=[""]),
     Step("GET", "auth/token/lookup-self", token="dave", compare=["data.entity_id"]),
+    # renewals follow the user: its current TTL, refused once its policies changed, none
+    # at all (204, the expiry stays) once it is deleted
+    Step("POST", "auth/up-{{uniq}}/users/dave", json=body(token_ttl="2h"), compare=[""]),
+    Step(
+        "POST",
+        "auth/token/renew-self",
+        json=body(),
+        token="dave",
+        compare=["auth.lease_duration", "auth.policies"],
+    ),
+    Step(
+        "POST",
+        "auth/up-{{uniq}}/users/dave/policies",
+        json=body(token_policies="other"),
+        compare=[""],
+    ),
+    Step(
+        "POST",
+        "auth/token/renew-self",
+        json=body(),
+        token="dave",
+        compare_status=False,
+        compare=["auth"],
+        note="policies changed: OpenBao 500, ours 400, no renewal on either",
+    ),
+    Step(
+        "POST",
+        "auth/up-{{uniq}}/users/dave/policies",
+        json=body(token_policies="tp"),
+        compare=[""],
+    ),
+    Step("POST", "auth/token/renew-self", json=body(), token="dave", compare=["auth.policies"]),
     Step("DELETE", "auth/up-{{uniq}}/users/dave", compare=[""]),
     Step("GET", "auth/up-{{uniq}}/users/dave", compare=[""]),
+    Step("POST", "auth/token/renew-self", json=body(), token="dave", compare=[""]),
 ]
 
 EDGES = [

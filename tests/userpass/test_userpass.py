@@ -241,3 +241,28 @@ def test_password_hashing() -> None:
     assert not verify_password("Correct horse", stored)
     assert not verify_password("x", "garbage")
     assert hash_password("same") != hash_password("same")  # salted
+
+
+def test_renewal_follows_the_user(up: Vab) -> None:
+    """As Vault: renewals take the user's current TTL, are refused once its token policies
+    changed, and do nothing (204) once it is deleted."""
+    up.post("auth/userpass/users/ren", {"password": "pw", "token_policies": "a", "token_ttl": 60})
+    token = up.post("auth/userpass/login/ren", {"password": "pw"}, token=None).auth["client_token"]
+    up.post("auth/userpass/users/ren", {"token_ttl": "2h"})
+    renewed = up.post("auth/token/renew-self", {}, token=token)
+    assert renewed.status == 200 and renewed.auth["lease_duration"] == 7200
+    up.post("auth/userpass/users/ren/policies", {"token_policies": "a,b"})
+    refused = up.post("auth/token/renew-self", {}, token=token)
+    assert (refused.status, refused.errors) == (
+        400,
+        ["failed to renew entry: policies have changed, not renewing"],
+    )
+    up.post("auth/userpass/users/ren/policies", {"token_policies": "default,a"})
+    assert up.post("auth/token/renew-self", {}, token=token).status == 200
+    accessor = up.get("auth/token/lookup-self", token=token).data["accessor"]
+    up.delete("auth/userpass/users/ren")
+    gone = up.post("auth/token/renew-self", {}, token=token)
+    assert (gone.status, gone.auth) == (204, None)
+    assert up.post("auth/token/renew-accessor", {"accessor": accessor}).status == 204
+    assert up.post("auth/token/renew", {"token": token}).status == 204
+    assert 7100 < up.get("auth/token/lookup-self", token=token).data["ttl"] <= 7200

@@ -8,8 +8,9 @@ use counts, renew, revoke trees, tidy), ``batch`` (AES-GCM sealed batch tokens),
 :func:`vault_agent_backend.core.login.finish_login` through the same store.
 
 An auth method may define ``renew_auth(entry) -> Auth`` on its backend: token renewals of
-its logins then use the returned ``ttl``/``max_ttl``/``period``/``explicit_max_ttl`` (or it
-raises a VaultError to refuse); without it the values stored at login apply.
+its logins then use the returned ``ttl``/``max_ttl``/``period``/``explicit_max_ttl``, it
+returns None to decline (204, the expiry stays) or raises a VaultError to refuse; without it
+the values stored at login apply.
 """
 
 from __future__ import annotations

@@ -93,7 +93,12 @@ class RenewRevokePaths:
         renewable, reason = entry.lease_renewable()
         if not renewable:
             raise InvalidRequest(reason)
-        backend_ttl, backend_max, period, explicit = self._renewal_inputs(entry)
+        inputs = self._renewal_inputs(entry)
+        if inputs is None:
+            # the auth method declined (e.g. its user is gone): Vault answers 204 and the
+            # token keeps its current expiry
+            return Response()
+        backend_ttl, backend_max, period, explicit = inputs
         try:
             result = self.store.renew(
                 entry,
@@ -109,8 +114,9 @@ class RenewRevokePaths:
         auth.lease_duration = result.ttl
         return Response(auth=auth, warnings=list(result.warnings))
 
-    def _renewal_inputs(self, entry: TokenEntry) -> tuple[int, int, int, int]:
-        """(backend TTL, backend max TTL, period, explicit max TTL) for a renewal."""
+    def _renewal_inputs(self, entry: TokenEntry) -> tuple[int, int, int, int] | None:
+        """(backend TTL, backend max TTL, period, explicit max TTL) for a renewal; None
+        when the auth method that issued the token declines to renew it."""
         if entry.path.startswith("auth/token/"):
             if entry.role:
                 role = self.backend.roles.get(entry.role)
@@ -126,6 +132,8 @@ class RenewRevokePaths:
         hook = getattr(routed[1], "renew_auth", None)
         if hook is not None:
             auth = hook(entry)
+            if auth is None:
+                return None
             return auth.ttl, auth.max_ttl, auth.period, auth.explicit_max_ttl
         explicit = entry.lease_explicit_max_ttl
         return entry.lease_ttl, entry.lease_max_ttl, entry.lease_period, explicit
@@ -165,8 +173,8 @@ class RenewRevokePaths:
         if entry is None:
             raise InvalidRequest("token not found")
         response = self.renew_entry(entry, data.get("increment"))
-        assert response.auth is not None
-        response.auth.client_token = ""
+        if response.auth is not None:
+            response.auth.client_token = ""
         return response
 
     # ----- revoke ------------------------------------------------------------------------------
