@@ -135,6 +135,29 @@ KV2_LIST = Scenario(
     ],
 )
 
+KV2_ODD_KEYS = Scenario(
+    "kv2-odd-keys",
+    [
+        # "?", "#" and "%" are part of the key: escaped in the URL, never a query/fragment
+        Step(["kv", "put", "secret/{p}/k/q?x=1", "a=1"]),
+        Step(["kv", "put", "secret/{p}/k/h#frag", "a=2"]),
+        Step(["kv", "put", "secret/{p}/k/pc%2Fx", "a=3"]),
+        Step(["kv", "put", "secret/{p}/k/sp ace", "a=4"]),
+        Step(["kv", "list", "-format=json", "secret/{p}/k"]),
+        Step(["kv", "get", "-field=a", "secret/{p}/k/q?x=1"], stdout_has=["1"]),
+        Step(["kv", "get", "-field=a", "secret/{p}/k/h#frag"], stdout_has=["2"]),
+        Step(["kv", "get", "secret/{p}/k/pc%2Fx"]),
+        Step(["kv", "get", "secret/{p}/k/q"], code=2),
+        Step(["read", "-format=json", "-field=data", "secret/data/{p}/k/sp ace"]),
+        Step(["delete", "secret/data/{p}/k/h#frag"]),
+        Step(["kv", "get", "secret/{p}/k/h#frag"], stdout_has=["destroyed          false"]),
+        # non-ASCII: section headers are as wide as the path and keys in bytes (as Go counts)
+        Step(["kv", "put", "secret/{p}/ünï/日本", "ключ=значение", "a=2"]),
+        Step(["kv", "get", "secret/{p}/ünï/日本"], stdout_has=["ключ    значение"]),
+        Step(["kv", "list", "secret/{p}/ünï"]),
+    ],
+)
+
 KV1 = Scenario(
     "kv1",
     [
@@ -349,6 +372,7 @@ STATUS = Scenario(
     across_servers=False,  # version, cluster name and build data are the server's own
 )
 
-ALL = [KV2_BASICS, KV2_VERSIONS, KV2_PATCH, KV2_LIST, KV1, GENERIC, POLICY, TOKENS, LOGIN]
+ALL = [KV2_BASICS, KV2_VERSIONS, KV2_PATCH, KV2_LIST, KV2_ODD_KEYS, KV1, GENERIC, POLICY]
+ALL += [TOKENS, LOGIN]
 ALL += [ERRORS, STATUS]
 BY_NAME = {scenario.name: scenario for scenario in ALL}

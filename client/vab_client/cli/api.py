@@ -17,12 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import hvac
 import requests
 
 from .gofmt import Number, Struct, dumps, loads
+
+#: Characters Go leaves unescaped in a URL path (besides letters, digits and "-._~").
+_PATH_SAFE = "/$&+,:;=@"
 
 Params = Mapping[str, str | Sequence[str]] | None
 
@@ -204,7 +207,8 @@ class API:
         content_type: str = "application/json",
     ) -> requests.Response:
         """Send ``method /v1/path`` and return the response whatever its status."""
-        url = "/v1/" + path.lstrip("/")
+        # escaped as Go's URL.EscapedPath does, so "?", "#", "%" and spaces stay in the path
+        url = "/v1/" + quote(path.lstrip("/"), safe=_PATH_SAFE)
         kwargs: dict[str, Any] = {}
         if params:
             kwargs["params"] = [

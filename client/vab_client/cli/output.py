@@ -121,13 +121,13 @@ def pad_header(title: str, width: int) -> str:
 
 def header_for_map(title: str, data: Mapping[str, Any] | None) -> str:
     """Section header sized to a map's widest key (``====== Metadata ======``)."""
-    widest = max((len(k) for k in data or {}), default=0)
+    widest = max((len(k.encode()) for k in data or {}), default=0)  # Go's len(): bytes
     return pad_header(title, widest + 4 + 5)
 
 
 def output_path(path: str, title: str) -> None:
     """Print a ``= Secret Path =`` section with the path and a blank line."""
-    out(pad_header(title, len(path)))
+    out(pad_header(title, len(path.encode())))  # Go's len(): bytes, not characters
     out(path)
     out("")
 
