@@ -377,6 +377,7 @@ USERPASS = [
         compare=["errors"],
     ),
     Step("GET", "auth/up-{{uniq}}/users/carol", compare=[""]),
+    Step("POST", "auth/up-{{uniq}}/users/jos\u00e9", json=body(password="x"), compare=["errors"]),
     Step(
         "POST",
         "auth/up-{{uniq}}/login/dave",

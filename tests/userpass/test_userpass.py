@@ -266,3 +266,15 @@ def test_renewal_follows_the_user(up: Vab) -> None:
     assert up.post("auth/token/renew-accessor", {"accessor": accessor}).status == 204
     assert up.post("auth/token/renew", {"token": token}).status == 204
     assert 7100 < up.get("auth/token/lookup-self", token=token).data["ttl"] <= 7200
+
+
+@pytest.mark.parametrize("name", ["ünï", "josé", "日本"])
+def test_non_ascii_names_are_not_routed(up: Vab, name: str) -> None:
+    """Vault's name patterns are ASCII (Go's \\w): such names are 404 "unsupported path"."""
+    for reply in (
+        up.post(f"auth/userpass/users/{name}", {"password": "pw"}),
+        up.post(f"auth/userpass/login/{name}", {"password": "pw"}, token=None),
+        up.post(f"auth/token/roles/{name}", {}),
+    ):
+        assert reply.status == 404 and "unsupported path" in reply.errors[0]
+    assert up.list("auth/userpass/users").status == 404

@@ -27,8 +27,12 @@ class OperationHandler:
 
 
 def name_regex(name: str) -> str:
-    """A named group matching one name segment (Vault's GenericNameRegex)."""
-    return rf"(?P<{name}>\w(([\w.@-]+)?\w)?)"
+    """A named group matching one name segment (Vault's GenericNameRegex).
+
+    Go's ``\\w`` is ASCII only, so the classes are spelled out: Python's ``\\w`` would also
+    match letters such as "é" that Vault answers with 404 "unsupported path".
+    """
+    return rf"(?P<{name}>[A-Za-z0-9_](([A-Za-z0-9_.@-]+)?[A-Za-z0-9_])?)"
 
 
 def match_all(name: str) -> str:
