@@ -179,6 +179,10 @@ KV2_DATA_CASE = Case(
         whole("PUT", f"{V2}/data/", {"data": {"a": 1}}),
         whole("PUT", f"{V2}/data/dir/", {"data": {"a": 1}}),
         whole("LIST", f"{V2}/data/dir"),
+        # unclean paths: a 307 to the cleaned path (followed), so no key with an empty segment
+        envelope("POST", f"{V2}/data/dd//x", {"data": {"a": 1}}),
+        envelope("GET", f"{V2}/data/dd//x"),
+        envelope("LIST", f"{V2}/metadata/dd"),
         whole("DELETE", f"{V2}/config"),
         whole("GET", f"{V2}/delete/a"),
         whole("DELETE", f"sys/mounts/{V2}"),

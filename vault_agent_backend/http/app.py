@@ -15,6 +15,7 @@ from ..framework.errors import InternalError, VaultError
 from ..framework.request import Operation
 from ..framework.response import Response
 from .parsing import to_logical
+from .paths import early_response
 
 if TYPE_CHECKING:
     from ..core.core import Core
@@ -122,6 +123,11 @@ def create_app(core: Core) -> Flask:
     """A Flask app serving the core's API."""
     app = Flask("vault_agent_backend")
     app.config["MAX_CONTENT_LENGTH"] = None
+
+    @app.before_request
+    def vault_path_rules() -> FlaskResponse | None:
+        """Unclean paths are redirected, unprintable ones refused, as Vault does."""
+        return early_response(http_request.environ, http_request.path)
 
     def handle_v1(path: str) -> FlaskResponse:
         try:

@@ -1,0 +1,79 @@
+"""Paths Vault's HTTP layer redirects or refuses before routing (see ``http/paths.py``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.kv.inprocess import KVServer
+from vault_agent_backend.http.paths import go_clean_path
+
+ROOT = {"X-Vault-Token": "root"}
+
+
+@pytest.mark.parametrize(
+    ("path", "cleaned"),
+    [
+        ("/v1/a/b", "/v1/a/b"),
+        ("/v1/a//b", "/v1/a/b"),
+        ("/v1/a/./b/", "/v1/a/b/"),
+        ("/v1/a/b/.", "/v1/a/b"),
+        ("/v1/a/../b", "/v1/b"),
+        ("//v1/a", "/v1/a"),
+        ("/v1/../../x", "/x"),
+        ("v1/a", "/v1/a"),
+        ("", "/"),
+        ("/", "/"),
+    ],
+)
+def test_go_clean_path(path: str, cleaned: str) -> None:
+    assert go_clean_path(path) == cleaned
+
+
+@pytest.fixture
+def vab() -> KVServer:
+    """A dev core with ``secret/`` (KV v2) behind Flask's test client."""
+    return KVServer()
+
+
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [
+        ("/v1/secret/data/a//b", "/v1/secret/data/a/b"),
+        ("/v1/secret/data/a/./b?version=1", "/v1/secret/data/a/b?version=1"),
+        ("/v1/secret/data/x/../a/b", "/v1/secret/data/a/b"),
+        ("/v1//sys/health", "/v1/sys/health"),
+        ("/v1/secret/metadata/a//?list=true", "/v1/secret/metadata/a/?list=true"),
+    ],
+)
+def test_unclean_paths_are_redirected(vab: KVServer, target: str, location: str) -> None:
+    for method in ("GET", "POST"):
+        response = vab.client.open(target, method=method, json={"data": {}}, headers=ROOT)
+        assert response.status_code == 307
+        assert response.headers["Location"] == location
+        assert response.data == b""
+
+
+def test_a_write_after_the_redirect_lands_on_the_clean_key(vab: KVServer) -> None:
+    body = {"data": {"k": "v"}}
+    first = vab.client.post("/v1/secret/data/d//x", json=body, headers=ROOT)
+    assert first.status_code == 307
+    again = vab.client.post(first.headers["Location"], json=body, headers=ROOT)
+    assert again.status_code == 200
+    assert vab.call("LIST", "secret/metadata/d").data == {"keys": ["x"]}
+
+
+@pytest.mark.parametrize("char", ["%00", "%01", "%09", "%0A", "%7F", "%C2%85", "%E2%80%8B"])
+def test_unprintable_characters_are_refused(vab: KVServer, char: str) -> None:
+    for target in (f"/v1/secret/data/a{char}b", f"/v1/cubbyhole/{char}"):
+        response = vab.client.post(target, json={"data": {"k": 1}}, headers=ROOT)
+        assert response.status_code == 400
+        assert response.get_json() == {
+            "errors": ["the request path contains unprintable characters"]
+        }
+    assert vab.call("LIST", "secret/metadata").status == 404
+
+
+@pytest.mark.parametrize("char", ["%C3%A9", "%20", "%E6%97%A5", "%25", "%3F"])
+def test_printable_characters_pass(vab: KVServer, char: str) -> None:
+    response = vab.client.post(f"/v1/secret/data/a{char}b", json={"data": {}}, headers=ROOT)
+    assert response.status_code == 200

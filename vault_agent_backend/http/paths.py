@@ -1,0 +1,63 @@
+"""Request paths as Vault's HTTP layer sees them before any handler runs.
+
+Vault (a Go server) answers a path that is not clean (``a//b``, ``a/./b``, ``a/../b``) with
+a 307 redirect to the cleaned path, query kept, empty body; and it refuses with a 400
+(empty in Vault, with an ``errors`` message here) a path holding characters that Go does
+not consider printable (controls such as ``%00``, ``%0A`` or ``%7F``, format characters,
+non-ASCII spaces). Without this, such paths reached the engines: ``kv put secret/a//b`` stored a key with an empty segment and listed
+it as ``"/"``.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from flask import Response as FlaskResponse
+
+
+def go_clean_path(path: str) -> str:
+    """Go's ``cleanPath``: ``path.Clean`` with a leading ``/``, the trailing one kept."""
+    if not path:
+        return "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    cleaned = posixpath.normpath(path)
+    if cleaned.startswith("//"):  # POSIX keeps two leading slashes; Go does not
+        cleaned = "/" + cleaned.lstrip("/")
+    if path.endswith("/") and cleaned != "/":
+        cleaned += "/"
+    return cleaned
+
+
+def raw_target(environ: Mapping[str, Any], decoded_path: str) -> tuple[str, str]:
+    """The request's path as sent (still percent-encoded) and its query string."""
+    raw = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or "")
+    if not raw:
+        return quote(decoded_path, safe="/%"), str(environ.get("QUERY_STRING") or "")
+    if not raw.startswith("/"):  # absolute-form request target
+        parts = urlsplit(raw)
+        return parts.path or "/", parts.query
+    path, _, query = raw.partition("?")
+    return path, query
+
+
+def early_response(environ: Mapping[str, Any], decoded_path: str) -> FlaskResponse | None:
+    """The 400 or 307 Vault answers before routing, or None to go on."""
+    if not decoded_path.isprintable():
+        # Vault's 400 has no body; ours says why (bad input always gets a message)
+        body = json.dumps({"errors": ["the request path contains unprintable characters"]})
+        return FlaskResponse(body, status=400, content_type="application/json")
+    path, query = raw_target(environ, decoded_path)
+    cleaned = go_clean_path(path)
+    if cleaned == path:
+        return None
+    response = FlaskResponse(b"", status=307)
+    response.headers["Location"] = cleaned + (f"?{query}" if query else "")
+    response.headers["Cache-Control"] = "no-store"
+    # werkzeug would make the Location absolute; Vault sends it as is
+    response.autocorrect_location_header = False
+    return response
