@@ -161,6 +161,33 @@ def test_userpass_users(
         login.login("bob", "pw2", mount_point=mount)
 
 
+def test_userpass_user_management(
+    client: hvac.Client, server: ServerProcess, userpass: tuple[str, str]
+) -> None:
+    """Every public method of hvac's Userpass class, on both servers."""
+    mount, _ = userpass
+    up = client.auth.userpass
+    up.create_or_update_user("erin", "pw1", mount_point=mount, policies=["a"], token_ttl="1h")
+    user = up.read_user("erin", mount_point=mount)["data"]
+    assert user["token_policies"] == ["a"] and user["token_ttl"] == 3600
+    assert up.list_user(mount_point=mount)["data"]["keys"] == ["erin"]
+    token = anonymous(server).auth.userpass.login("erin", "pw1", mount_point=mount)["auth"]
+    up.update_password_on_user("erin", "pw2", mount_point=mount)
+    with pytest.raises(InvalidRequest, match="invalid username or password"):
+        anonymous(server).auth.userpass.login("erin", "pw1", mount_point=mount)
+    again = anonymous(server).auth.userpass.login("erin", "pw2", mount_point=mount)["auth"]
+    assert again["entity_id"] == token["entity_id"]
+    # the earlier token survives a password change (Vault revokes nothing)
+    assert client.auth.token.lookup(token["client_token"])["data"]["meta"] == {"username": "erin"}
+    up.delete_user("erin", mount_point=mount)
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        up.read_user("erin", mount_point=mount)
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        up.list_user(mount_point=mount)
+    with pytest.raises(InvalidRequest, match="invalid username or password"):
+        anonymous(server).auth.userpass.login("erin", "pw2", mount_point=mount)
+
+
 def test_login_entity_policies_and_disable(
     client: hvac.Client, server: ServerProcess, uniq: str, userpass: tuple[str, str]
 ) -> None:

@@ -4,8 +4,8 @@ Vault (a Go server) answers a path that is not clean (``a//b``, ``a/./b``, ``a/.
 a 307 redirect to the cleaned path, query kept, empty body; and it refuses with a 400
 (empty in Vault, with an ``errors`` message here) a path holding characters that Go does
 not consider printable (controls such as ``%00``, ``%0A`` or ``%7F``, format characters,
-non-ASCII spaces). Without this, such paths reached the engines: ``kv put secret/a//b`` stored a key with an empty segment and listed
-it as ``"/"``.
+non-ASCII spaces). Without this, such paths reached the engines: ``kv put secret/a//b``
+stored a key with an empty segment and listed it as ``"/"``.
 """
 
 from __future__ import annotations
