@@ -1,9 +1,8 @@
 """The KV engine (v1 and v2) against our real server process, through the unmodified hvac
 client: every public method of ``secrets.kv.v1`` and ``secrets.kv.v2``.
 
-Uses the session server of ``tests/conftest.py`` (``vab_server``/``vab_client``); every test
-mounts its own engine under a unique path. ``VAB_TEST_SERVER=openbao`` runs the same
-assertions against OpenBao.
+Uses the session servers of ``tests/conftest.py``: the engine tests run on our server and on
+OpenBao (``client`` is parametrised), each on its own mount under a unique path.
 """
 
 from __future__ import annotations
@@ -21,22 +20,29 @@ from tests.support.processes import ServerProcess
 TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
 
+@pytest.fixture(params=["vab_client", "openbao_client"])
+def client(request: pytest.FixtureRequest) -> hvac.Client:
+    """Our server, then OpenBao: every KV test must pass on both (same results and
+    exceptions through hvac)."""
+    return request.getfixturevalue(request.param)
+
+
 @pytest.fixture
-def kv1(vab_client: hvac.Client) -> Iterator[tuple[hvac.Client, str]]:
+def kv1(client: hvac.Client) -> Iterator[tuple[hvac.Client, str]]:
     """A fresh KV v1 mount: (client, mount point)."""
     mount = f"kv1-{secrets.token_hex(4)}"
-    vab_client.sys.enable_secrets_engine("kv", path=mount, options={"version": "1"})
-    yield vab_client, mount
-    vab_client.sys.disable_secrets_engine(mount)
+    client.sys.enable_secrets_engine("kv", path=mount, options={"version": "1"})
+    yield client, mount
+    client.sys.disable_secrets_engine(mount)
 
 
 @pytest.fixture
-def kv2(vab_client: hvac.Client) -> Iterator[tuple[hvac.Client, str]]:
+def kv2(client: hvac.Client) -> Iterator[tuple[hvac.Client, str]]:
     """A fresh KV v2 mount: (client, mount point)."""
     mount = f"kv2-{secrets.token_hex(4)}"
-    vab_client.sys.enable_secrets_engine("kv", path=mount, options={"version": "2"})
-    yield vab_client, mount
-    vab_client.sys.disable_secrets_engine(mount)
+    client.sys.enable_secrets_engine("kv", path=mount, options={"version": "2"})
+    yield client, mount
+    client.sys.disable_secrets_engine(mount)
 
 
 # -- version 1 ---------------------------------------------------------------------------------
