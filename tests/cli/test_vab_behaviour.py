@@ -192,9 +192,23 @@ def test_usage_errors_exit_with_1(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert run(normalize_args(["kv", "get", "-bogus", "secret/x"])) == 1
     assert "No such option" in capsys.readouterr().err
-    assert run(["no-such-command"]) == 1
+    assert run(["no-such-command"]) == 127  # as vault/bao: no command, unknown command
+    assert run([]) == 127
+    assert run(["kv", "no-such-command"]) == 1
+    assert run(["kv"]) == 1
     assert run(normalize_args(["token", "create", "-ttl=soon"])) == 1
     assert "invalid duration" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [(), ("no-such-command",), ("kv",), ("kv", "nope"), ("-h",)])
+def test_command_dispatch_exit_codes_match_bao(args: tuple[str, ...], tmp_path: Path) -> None:
+    class Nowhere:
+        url = f"http://127.0.0.1:{free_port()}"
+        root_token = "root"
+
+    ours = Runner(vab_binary(), Nowhere(), tmp_path / "vab")(*args)
+    theirs = Runner(bao_binary(), Nowhere(), tmp_path / "bao")(*args)
+    assert ours.code == theirs.code, (ours, theirs)
 
 
 def test_client_package_does_not_import_the_server() -> None:

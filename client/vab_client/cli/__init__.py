@@ -68,17 +68,31 @@ def _load_plugins() -> None:
         cli.add_command(command, ep.name)
 
 
+#: vault's exit code when no command is given or the command does not exist.
+EXIT_NO_COMMAND = 127
+
+
+def _missing_command(exc: click.exceptions.UsageError) -> bool:
+    """True for "no command" / "no such command" at the top level (``vab``, ``vab nope``)."""
+    if exc.ctx is None or exc.ctx.parent is not None:
+        return False
+    if type(exc).__name__ in ("NoArgsIsHelpError", "NoSuchCommand"):
+        return True
+    return exc.message.startswith(("No such command", "Missing command"))
+
+
 def run(args: list[str]) -> int:
     """Run ``vab`` with already-normalized ``args`` and return the exit code.
 
     Usage errors exit with 1 (click's default would be 2, which vault reserves for
-    errors returned by the server).
+    errors returned by the server); no command or an unknown one exits with 127, as
+    vault's does.
     """
     try:
         cli.main(args=args, prog_name="vab", standalone_mode=False)
     except click.exceptions.UsageError as exc:
         exc.show()
-        return EXIT_LOCAL
+        return EXIT_NO_COMMAND if _missing_command(exc) else EXIT_LOCAL
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
