@@ -167,7 +167,8 @@ def test_extension_defaults_and_validation(app) -> None:
     for body, message in (
         ({"max_delegation_depth": 0}, "max_delegation_depth must be at least 1"),
         ({"max_ttl": "769h"}, "max_ttl must be at most 2764800s"),
-        ({"max_ttl": "99999999999h"}, "max_ttl must be at most"),  # was a 500 at lookup-self
+        ({"max_ttl": "99999h"}, "max_ttl must be at most"),  # was a 500 at lookup-self
+        ({"max_ttl": "99999999999h"}, "invalid duration"),  # beyond Go's time.Duration
         ({"allowed_authorization_types": ["x:y"]}, 'unsupported authorization_details type "x:y"'),
         ({"client_public_keys": ["not a key"]}, "client_public_keys[0]"),
         ({"client_public_keys": [{"kty": "oct", "k": "c2VjcmV0"}]}, "client_public_keys[0]"),

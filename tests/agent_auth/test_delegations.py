@@ -80,8 +80,12 @@ def test_bad_input_is_400(setup: Setup) -> None:
 
 
 def test_a_ttl_beyond_the_system_maximum_is_capped(setup: Setup) -> None:
-    """A ttl of thousands of years used to be stored, then crash the answer (500)."""
+    """A ttl of centuries used to be stored, then crash the answer (500); one beyond Go's
+    time.Duration is refused as a bad duration."""
     body = {"agent": setup.bot.id, "authorization_details": setup.details(), "ttl": "999999999h"}
+    status, answer, _ = setup.world.send("POST", DELEGATION, body, token=setup.human_token)
+    assert status == 400 and "invalid duration" in answer["errors"][0], answer
+    body["ttl"] = "2000000h"  # 228 years: a valid duration, far past max_lease_ttl
     status, answer, _ = setup.world.send("POST", DELEGATION, body, token=setup.human_token)
     assert status == 200, answer
     assert any("max_lease_ttl" in warning for warning in answer["warnings"]), answer

@@ -442,7 +442,8 @@ BAD_INPUT = Case(
         Step("POST", "sys/mounts/z-{{uniq}}", json={"type": ["kv"]}, compare_status=True),
         Step("POST", "sys/tools/random", json={"bytes": 1.5}, compare_status=True),
         Step("PATCH", "sys/tools/hash", json={}, compare=["errors"]),
-        Step("GET", "sys/policies/acl/root", compare=["data"]),
+        # Vault's shape has name and policy only; OpenBao adds its CAS metadata.
+        Step("GET", "sys/policies/acl/root", compare=["data.name", "data.policy"]),
         Step("DELETE", "sys/policies/acl/root", compare=["errors"]),
         Step("DELETE", "sys/policies/acl/default", compare=["errors"]),
         Step("GET", "sys/policies/acl/response-wrapping", compare=["data.name", "data.policy"]),

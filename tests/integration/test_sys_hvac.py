@@ -196,7 +196,7 @@ def test_acl_policy_crud(
     rules = f'path "secret/data/{uniq}" {{ capabilities = ["read"] }}'
     vab_client.sys.create_or_update_acl_policy(name, rules)
     read = vab_client.sys.read_acl_policy(name)["data"]
-    assert (read["name"], read["policy"], read["version"]) == (name, rules, 1)
+    assert read == {"name": name, "policy": rules}  # Vault's shape (hvac's own tests assert it)
     assert name in vab_client.sys.list_acl_policies()["data"]["keys"]
     vab_client.sys.delete_acl_policy(name)
     assert name not in vab_client.sys.list_acl_policies()["data"]["keys"]
