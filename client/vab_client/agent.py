@@ -20,6 +20,7 @@ from typing import Any
 import hvac
 
 from .oauth import AuthorizationServer, ClientCredentials
+from .segments import segment
 
 __all__ = [
     "AgentAPI",
@@ -69,9 +70,11 @@ class Registry(_Base):
     def read(self, ref: str) -> dict[str, Any]:
         """A registration by id, else by display name."""
         try:
-            return _data(self._adapter.get(f"/v1/{self.prefix}/registration/id/{ref}"))
+            return _data(self._adapter.get(f"/v1/{self.prefix}/registration/id/{segment(ref)}"))
         except hvac.exceptions.InvalidPath:
-            return _data(self._adapter.get(f"/v1/{self.prefix}/registration/display-name/{ref}"))
+            return _data(
+                self._adapter.get(f"/v1/{self.prefix}/registration/display-name/{segment(ref)}")
+            )
 
     def list(self) -> dict[str, Any]:
         """``{"keys": [ids], "key_info": {...}}`` (empty dict when there are none)."""
@@ -84,13 +87,15 @@ class Registry(_Base):
         """Change the given fields of a registration (others keep their values)."""
         reg_id = self.read(ref)["id"]
         return _data(
-            self._adapter.post(f"/v1/{self.prefix}/registration/id/{reg_id}", json=_clean(fields))
+            self._adapter.post(
+                f"/v1/{self.prefix}/registration/id/{segment(reg_id)}", json=_clean(fields)
+            )
         )
 
     def delete(self, ref: str) -> None:
         """Delete a registration."""
         reg_id = self.read(ref)["id"]
-        self._adapter.delete(f"/v1/{self.prefix}/registration/id/{reg_id}")
+        self._adapter.delete(f"/v1/{self.prefix}/registration/id/{segment(reg_id)}")
 
     def suspend(self, ref: str) -> dict[str, Any]:
         """Suspend an agent: its tokens are refused on the next request."""
@@ -103,11 +108,13 @@ class Registry(_Base):
     def new_client_secret(self, ref: str) -> dict[str, Any]:
         """Generate a client secret (shown once): ``{"client_id", "client_secret"}``."""
         reg_id = self.read(ref)["id"]
-        return _data(self._adapter.post(f"/v1/identity/agent/registration/id/{reg_id}/secret"))
+        return _data(
+            self._adapter.post(f"/v1/identity/agent/registration/id/{segment(reg_id)}/secret")
+        )
 
     def activity(self, ref: str) -> dict[str, Any]:
         """Last use and allowed/denied counts of an agent."""
-        return _data(self._adapter.get(f"/v1/identity/agent/activity/{ref}"))
+        return _data(self._adapter.get(f"/v1/identity/agent/activity/{segment(ref)}"))
 
 
 class Delegations(_Base):
@@ -137,7 +144,7 @@ class Delegations(_Base):
 
     def read(self, delegation_id: str) -> dict[str, Any]:
         """One delegation."""
-        return _data(self._adapter.get(f"{self.path}/id/{delegation_id}"))
+        return _data(self._adapter.get(f"{self.path}/id/{segment(delegation_id)}"))
 
     def list(self, agent: str | None = None, subject_entity_id: str | None = None) -> dict:
         """``{"keys", "key_info"}`` of the delegations the caller may see (empty: none)."""
@@ -149,11 +156,11 @@ class Delegations(_Base):
 
     def revoke(self, delegation_id: str) -> None:
         """End one delegation."""
-        self._adapter.delete(f"{self.path}/id/{delegation_id}")
+        self._adapter.delete(f"{self.path}/id/{segment(delegation_id)}")
 
     def revoke_subject(self, entity_id: str) -> list[str]:
         """End every delegation of one human; the ids ended."""
-        response = self._adapter.delete(f"{self.path}/subject/{entity_id}")
+        response = self._adapter.delete(f"{self.path}/subject/{segment(entity_id)}")
         return list((_data(response) or {}).get("revoked_delegation_ids", []))
 
 
@@ -164,15 +171,15 @@ class ResourceServers(_Base):
 
     def write(self, name: str, **fields: Any) -> Any:
         """Create or update a profile (only the given fields change)."""
-        return self._adapter.post(f"{self.path}/{name}", json=_clean(fields))
+        return self._adapter.post(f"{self.path}/{segment(name)}", json=_clean(fields))
 
     def read(self, name: str) -> dict[str, Any]:
         """One profile."""
-        return _data(self._adapter.get(f"{self.path}/{name}"))
+        return _data(self._adapter.get(f"{self.path}/{segment(name)}"))
 
     def read_by_id(self, config_id: str) -> dict[str, Any]:
         """One profile by its ``config_id``."""
-        return _data(self._adapter.get(f"{self.path}/id/{config_id}"))
+        return _data(self._adapter.get(f"{self.path}/id/{segment(config_id)}"))
 
     def list(self) -> list[str]:
         """Profile names."""
@@ -183,7 +190,7 @@ class ResourceServers(_Base):
 
     def delete(self, name: str) -> None:
         """Remove a profile."""
-        self._adapter.delete(f"{self.path}/{name}")
+        self._adapter.delete(f"{self.path}/{segment(name)}")
 
     def authorization_details_types(self) -> Any:
         """The RAR types the server understands (unauthenticated discovery)."""

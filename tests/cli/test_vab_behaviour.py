@@ -107,6 +107,21 @@ def test_unreachable_server_exit_codes_match_bao(tmp_path: Path) -> None:
     assert 'Get "https://127.0.0.1:8200/v1/secret/x"' in result.err
 
 
+@pytest.mark.parametrize(
+    "address", ["notaurl", "127.0.0.1:8200", "http://[::1", "http://127.0.0.1:99999", "ftp://x"]
+)
+def test_a_malformed_address_is_a_local_error_like_bao(tmp_path: Path, address: str) -> None:
+    class Bad:
+        url = address
+        root_token = "root"
+
+    ours = Runner(vab_binary(), Bad(), tmp_path / "vab")("status")
+    theirs = Runner(bao_binary(), Bad(), tmp_path / "bao")("status")
+    assert ours.code == theirs.code == 1, (ours, theirs)
+    assert ours.err.startswith(f'failed to create client: parse "{address}"'), ours.err
+    assert "Traceback" not in ours.err
+
+
 def test_field_output_and_stdin_data(vab: Runner, uid: str, tmp_path: Path) -> None:
     put = vab("kv", "put", f"secret/{uid}/f", "-", stdin='{"n": 3, "s": "3"}')
     assert put.code == 0, put

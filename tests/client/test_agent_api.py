@@ -6,6 +6,7 @@ from __future__ import annotations
 import hvac
 import pytest
 from vab_client import Client, ClientCredentials, OAuthError, agent_api, path_access
+from vab_client.segments import InvalidSegment
 
 from tests.client.conftest import Scene
 
@@ -67,6 +68,10 @@ def test_delegations(scene: Scene) -> None:
     assert delegations.list(agent="nobody") == {}
     delegations.revoke(delegation_id)
     assert delegations.read(delegation_id)["status"] == "revoked"
+    # An id is one path segment: it cannot walk to another endpoint.
+    for bad in ("../../../../sys/policies/acl/default", "..", "", "a/b"):
+        with pytest.raises(InvalidSegment):
+            delegations.revoke(bad)
     second = delegations.create(scene.bot.id, scene.details())["delegation_id"]
     assert delegations.revoke_subject(scene.human_entity) == [second]
     with pytest.raises(hvac.exceptions.InvalidRequest):

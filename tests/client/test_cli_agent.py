@@ -27,11 +27,12 @@ def _env(scene: Scene, token: str | None, home: Path) -> dict[str, str]:
 
 
 def vab(
-    scene: Scene, *args: str, token: str | None = None, home: Path
+    scene: Scene, *args: str, token: str | None = None, home: Path, stdin: str | None = None
 ) -> subprocess.CompletedProcess:
     binary = Path(sys.executable).with_name("vab")
     return subprocess.run(
         [str(binary), *args],
+        input=stdin,
         env=_env(scene, token, home),
         capture_output=True,
         text=True,
@@ -175,3 +176,16 @@ def test_cli_input_errors_are_local(scene: Scene, tmp_path: Path) -> None:
     assert nokey.returncode == 1 and "credentials" in nokey.stderr
     root = vab(scene, "agent", "delegate", scene.bot.name, "secret/data/x:read", home=tmp_path)
     assert root.returncode == 2 and "root token cannot create a delegation" in root.stderr
+
+
+def test_ids_cannot_walk_the_path(scene: Scene, tmp_path: Path) -> None:
+    """`revoke-delegation ../../sys/policies/acl/NAME` must not delete that policy."""
+    name = scene.world.name("victim")
+    policy = 'path "x" { capabilities = ["read"] }'
+    assert vab(scene, "policy", "write", name, "-", home=tmp_path, stdin=policy).returncode == 0
+    walked = vab(
+        scene, "agent", "revoke-delegation", f"../../../../sys/policies/acl/{name}", home=tmp_path
+    )
+    assert walked.returncode == 1 and "one path segment" in walked.stderr
+    assert vab(scene, "agent", "show", "..", home=tmp_path).returncode == 1
+    assert vab(scene, "policy", "read", name, home=tmp_path).returncode == 0

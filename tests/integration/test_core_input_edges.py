@@ -163,13 +163,13 @@ def test_policy_of_non_ascii_letters_is_a_parse_error(
 
 def test_a_long_path_and_a_large_header_get_vault_json(vab_server: ServerProcess) -> None:
     """Past gunicorn's defaults (4094-byte request line, 8190-byte header): Vault answers a
-    long KV path as usual, and a 20 KB token as a bad token."""
+    long KV path as usual, and a 200 KB token as a bad token."""
     key = "k" * 5000
     status, body = _send(vab_server, "POST", f"cubbyhole/{key}", b'{"v": "1"}')
     assert status == 204, body
     status, body = _send(vab_server, "GET", f"cubbyhole/{key}")
     assert status == 200 and body is not None and body["data"] == {"v": "1"}
     status, body = _send(
-        vab_server, "GET", "auth/token/lookup-self", headers={"X-Vault-Token": "x" * 20000}
+        vab_server, "GET", "auth/token/lookup-self", headers={"X-Vault-Token": "x" * 200_000}
     )
     assert status == 403 and body is not None and "permission denied" in body["errors"][0]

@@ -116,6 +116,9 @@ def serve(
         # or a large (agent) token reaches the app and gets Vault's JSON answer, not
         # gunicorn's HTML 414/431.
         "limit_request_line": 0,
-        "limit_request_field_size": 65536,
+        "limit_request_field_size": 1 << 20,
+        # gunicorn 27's control socket lives at one path per user (~/.gunicorn): several
+        # servers would share, and remove, each other's. We do not use it.
+        "control_socket_disable": True,
     }
     GunicornServer(app_factory, options).run()

@@ -18,6 +18,7 @@ import click
 import hvac
 import requests
 
+from ..segments import InvalidSegment, check_segment
 from .api import API
 from .base import (
     DURATION,
@@ -91,8 +92,17 @@ def parse_details(raw: str | None, shorthands: tuple[str, ...]) -> list[dict[str
     return entries if (raw or shorthands) else None
 
 
+def _segment(value: str, what: str) -> str:
+    """A caller's id or name as one path segment (exit 1 when it cannot be one)."""
+    try:
+        return check_segment(value, what)
+    except InvalidSegment as exc:
+        raise Failure(str(exc), EXIT_LOCAL) from None
+
+
 def _resolve(api: API, fmt: str, ref: str) -> dict[str, Any]:
     """A registration by id or display name (exit 2 when unknown)."""
+    ref = _segment(ref, "agent id or name")
     for route in ("id", "display-name"):
         secret = call(fmt, lambda r=route: api.read(f"{REGISTRY}/registration/{r}/{ref}"))
         if secret is not None and secret.data:
@@ -149,7 +159,10 @@ def agent_register(
     api = state.api()
     if not entity_id:
         call(fmt, lambda: api.write("identity/entity", {"name": name}), "Error creating entity")
-        entity = call(fmt, lambda: api.read(f"identity/entity/name/{name}"), "Error reading entity")
+        entity_name = _segment(name, "agent name")
+        entity = call(
+            fmt, lambda: api.read(f"identity/entity/name/{entity_name}"), "Error reading entity"
+        )
         if entity is None or not entity.data:
             raise Failure(f"Entity {name!r} could not be created", EXIT_API)
         entity_id = entity.data["id"]
@@ -300,14 +313,19 @@ def agent_revoke_delegation(state: State, subject: str, args: tuple[str, ...]) -
         expect_args(args, 0)
         secret = call(
             "table",
-            lambda: api.delete(f"{DELEGATIONS}/subject/{subject}"),
+            lambda: api.delete(f"{DELEGATIONS}/subject/{_segment(subject, 'entity id')}"),
             "Error revoking delegations",
         )
         ended = ((secret.data if secret else None) or {}).get("revoked_delegation_ids") or []
         out(f"Success! Revoked {len(ended)} delegation(s).")
         return
     expect_args(args, 1)
-    call("table", lambda: api.delete(f"{DELEGATIONS}/id/{args[0]}"), "Error revoking delegation")
+    delegation_id = _segment(args[0], "delegation id")
+    call(
+        "table",
+        lambda: api.delete(f"{DELEGATIONS}/id/{delegation_id}"),
+        "Error revoking delegation",
+    )
     out(f"Success! Revoked delegation {args[0]}.")
 
 

@@ -15,11 +15,13 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import hvac
 from hvac.adapters import RawAdapter
 
 from .api import API
+from .errors import EXIT_LOCAL, Failure
 from .gofmt import parse_duration
 
 DEFAULT_ADDRESS = "https://127.0.0.1:8200"
@@ -145,6 +147,23 @@ def resolve_token() -> str:
     return getenv("TOKEN") or TokenHelper().get()
 
 
+def _checked_address(address: str) -> str:
+    """The server address if it is an http(s) URL with a host; a local error otherwise, as
+    ``vault`` refuses it before sending anything."""
+    try:
+        parts = urlsplit(address)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise Failure(f'failed to create client: parse "{address}": {exc}', EXIT_LOCAL) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Failure(
+            f'failed to create client: parse "{address}": the address must be an http:// or '
+            "https:// URL with a host (e.g. http://127.0.0.1:8200)",
+            EXIT_LOCAL,
+        )
+    return address
+
+
 def build_client(settings: Settings, token: str | None = None) -> hvac.Client:
     """An ``hvac.Client`` for ``settings`` (raw adapter: responses are never raised).
 
@@ -152,7 +171,7 @@ def build_client(settings: Settings, token: str | None = None) -> hvac.Client:
     for an unauthenticated client (logins).
     """
     return hvac.Client(
-        url=settings.resolved_address(),
+        url=_checked_address(settings.resolved_address()),
         token=resolve_token() if token is None else token,
         verify=settings.verify(),
         cert=settings.client_certificate(),
