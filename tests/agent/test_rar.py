@@ -187,3 +187,11 @@ def test_mount_access_asks_whether_an_entry_reaches_under_the_mount(path, mount,
 
 def test_a_deny_entry_gives_no_mount_access() -> None:
     assert layer(entry("secret/*", "deny")).has_mount_access("secret/") is False
+
+
+@pytest.mark.parametrize(
+    "path", ["secret/../sys/x", "secret/./x", "secret//x", "secret/..", "a\x00b", "a\nb"]
+)
+def test_paths_that_no_request_can_have_are_refused(path) -> None:
+    with pytest.raises(RARError, match='"path" must'):
+        parse_authorization_details([entry(path, "read")])

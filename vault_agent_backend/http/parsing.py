@@ -58,6 +58,14 @@ def _json_float(text: str) -> float:
     return value
 
 
+def _json_int(text: str) -> int:
+    """A JSON integer; one too long to convert (Python's 4300-digit limit) is refused with a
+    message about the number, not about the interpreter."""
+    if len(text) > 4000:
+        raise ValueError(f"cannot unmarshal number {text[:20]}... ({len(text)} digits)")
+    return int(text)
+
+
 def _json_constant(name: str) -> float:
     """``NaN``/``Infinity`` are not JSON: Python accepts them, Go (and so Vault) does not."""
     raise ValueError(f"invalid character {name[0]!r} looking for beginning of value")
@@ -91,7 +99,9 @@ def _body_data(http: FlaskRequest, max_size: int) -> tuple[dict[str, Any], bytes
         form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
         return {k: v[0] if len(v) == 1 else v for k, v in form.items()}, raw
     try:
-        value = json.loads(raw, parse_float=_json_float, parse_constant=_json_constant)
+        value = json.loads(
+            raw, parse_float=_json_float, parse_int=_json_int, parse_constant=_json_constant
+        )
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequest(f"failed to parse JSON input: {exc}") from None
     except RecursionError:  # arrays or objects nested deeper than the parser can follow

@@ -126,6 +126,12 @@ def _entry(index: int, raw: Any, allowed_types: Sequence[str] | None) -> RAREntr
     if not isinstance(path, str) or not path.strip():
         raise RARError(f'{where}: "path" must be a non-empty string')
     path = path.removeprefix("/")
+    if not path.isprintable():
+        raise RARError(f'{where}: "path" must not contain unprintable characters')
+    if "//" in path or any(seg in (".", "..") for seg in path.split("/")):
+        # Requests reach the ACL with clean paths only (the HTTP layer redirects others),
+        # so such an entry could never match: refuse it rather than keep a dead grant.
+        raise RARError(f'{where}: "path" must be clean (no empty, "." or ".." segments)')
     if "+*" in path:
         raise RARError(f"{where}: invalid use of wildcards ('+*' is forbidden) in \"path\"")
     try:
