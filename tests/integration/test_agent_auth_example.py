@@ -14,12 +14,18 @@ EXAMPLE = REPO_ROOT / "examples" / "agent_delegation.py"
 SHELL_EXAMPLE = REPO_ROOT / "examples" / "agent_delegation.sh"
 
 
-def run_example(server: ServerProcess) -> subprocess.CompletedProcess[str]:
+def example_env(server: ServerProcess) -> dict[str, str]:
+    """What examples/README.md sets: VAULT_ADDR and the root token (and our venv's `vab`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
     env.update(VAULT_ADDR=server.url, VAULT_TOKEN=server.root_token)
+    env["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def run_example(server: ServerProcess) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(EXAMPLE)],
-        env=env,
+        env=example_env(server),
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -63,13 +69,10 @@ def test_example_can_run_twice_on_one_server(vab_server: ServerProcess) -> None:
 
 
 def test_command_line_example_runs_each_step(vab_server: ServerProcess) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
-    env.update(VAULT_ADDR=vab_server.url, VAULT_TOKEN=vab_server.root_token)
-    env["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{env.get('PATH', '')}"
     for _ in range(2):  # it can run again on the same server
         result = subprocess.run(
             ["bash", str(SHELL_EXAMPLE)],
-            env=env,
+            env=example_env(vab_server),
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,
