@@ -11,6 +11,9 @@ import pytest
 
 from tests.support.config_server import VabConfigServer, postgresql_storage, start_vab_config
 
+#: Both nodes sit behind one load balancer address (their issuer and token endpoint URL).
+LB_ADDR = "http://vault.lb.example:8200"
+
 
 @pytest.fixture
 def nodes(tmp_path: Path, postgres_database: str) -> Iterator[tuple[VabConfigServer, ...]]:
@@ -20,7 +23,14 @@ def nodes(tmp_path: Path, postgres_database: str) -> Iterator[tuple[VabConfigSer
         for name in ("a", "b"):
             directory = tmp_path / name
             directory.mkdir()
-            started.append(start_vab_config(storage, workers=2, config_dir=directory))
+            started.append(
+                start_vab_config(
+                    storage,
+                    workers=2,
+                    config_dir=directory,
+                    extra_hcl=f'api_addr = "{LB_ADDR}"',
+                )
+            )
         yield tuple(started)
     finally:
         for server in started:
@@ -160,3 +170,55 @@ def test_agent_suspension_on_one_node_enforced_on_the_other(
         a.root_token,
     )
     assert send_b("GET", path, token=token)[0] == 200
+
+
+def test_a_client_assertion_used_on_one_node_is_refused_on_the_other(
+    unsealed: tuple[VabConfigServer, ...],
+) -> None:
+    """RFC 7523 jti single use across nodes: an assertion accepted by node A is a replay
+    for node B (the same load-balancer issuer), deterministically, not by chance."""
+    from tests.agent_auth.support import (
+        ASSERTION_TYPE,
+        TOKEN_EXCHANGE,
+        World,
+        http_sender,
+        ok,
+        path_access,
+    )
+
+    a, b = unsealed
+    send_a, send_b = http_sender(a.url), http_sender(b.url)
+
+    def root_a(method, path, body=None, token="root", form=None, headers=None):
+        token = a.root_token if token == "root" else token
+        return send_a(method, path, body, token, form, headers)
+
+    ok(root_a("POST", "sys/mounts/secret", {"type": "kv", "options": {"version": "2"}}))
+    ok(root_a("POST", "sys/auth/agent", {"type": "agent"}))
+    world = World(root_a, LB_ADDR)
+    human = world.policy(
+        "human",
+        'path "secret/data/APP/*" { capabilities = ["read"] }\n'
+        'path "identity/agent/delegation" { capabilities = ["update"] }',
+    )
+    ceiling = world.policy("ceiling", 'path "secret/data/*" { capabilities = ["read"] }')
+    human_token, _ = world.human("alice", [human])
+    bot = world.agent("bot", ceiling=[ceiling])
+    delegation = world.delegate(
+        human_token, bot, [path_access(f"secret/data/{world.app}/*", "read")]
+    )
+    form = {
+        "grant_type": TOKEN_EXCHANGE,
+        "delegation_id": delegation,
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": bot.assertion(world.token_url),
+    }
+    status, body, _ = send_a("POST", "auth/agent/token", None, None, form)
+    assert status == 200, body
+    status, body, _ = send_b("POST", "auth/agent/token", None, None, form)
+    assert status == 401 and body["error"] == "invalid_client", body
+    assert "already been used" in body["error_description"]
+    # A fresh assertion works on node B: the refusal was the replay, not the node.
+    form["client_assertion"] = bot.assertion(world.token_url)
+    status, body, _ = send_b("POST", "auth/agent/token", None, None, form)
+    assert status == 200, body
