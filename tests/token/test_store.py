@@ -44,7 +44,9 @@ def test_service_token_shape_and_storage(core: Core) -> None:
     assert entry.id.startswith("hvs.") and len(entry.id) == 28
     assert len(entry.accessor) == 24
     raw_keys = core.storage.list("sys/token/id/")
-    assert sha256_hex(entry.id) in raw_keys
+    # Keys are salted HMACs (the salt behind the barrier), not a plain hash of the token.
+    assert core.token_store.hash_token(entry.id) in raw_keys
+    assert sha256_hex(entry.id) not in raw_keys
     assert all(entry.id not in key for key in core.storage.list("sys/token/accessor/"))
     assert core.token_store.lookup(entry.id) == entry
     assert core.token_store.lookup_accessor(entry.accessor) == entry
@@ -206,7 +208,7 @@ def test_tidy_repairs_dangling_entries(core: Core) -> None:
     parent = _new(core)
     child = _new(core, parent=parent.id)
     # A parent entry lost without its index (e.g. an interrupted revocation).
-    store.view.delete("id/" + sha256_hex(parent.id))
+    store.view.delete("id/" + store.hash_token(parent.id))
     # An accessor pointing at nothing, and an expired token.
     store.view.put("accessor/dangling", sha256_hex("hvs.nothing").encode())
     expired = _new(core)

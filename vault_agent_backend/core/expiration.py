@@ -161,7 +161,7 @@ class LeaseManager:
 
     def token_lease_id(self, entry: TokenEntry) -> str:
         """The lease id Vault shows for a service token."""
-        return f"{entry.path.strip('/')}/{self._opaque(sha256_hex(entry.id))}"
+        return f"{entry.path.strip('/')}/{self._opaque(self.core.token_store.hash_token(entry.id))}"
 
     def _token_for_lease(self, lease_id: str) -> TokenEntry | None:
         path, _, last = lease_id.rpartition("/")
@@ -245,7 +245,11 @@ class LeaseManager:
             renewable=secret.renewable,
             internal=dict(secret.internal),
             data=response.data,
-            token_hash=sha256_hex(request.client_token) if request.client_token else "",
+            token_hash=(
+                self.core.token_store.hash_token(request.client_token)
+                if request.client_token
+                else ""
+            ),
         )
         self._save(lease)
         self.maybe_sweep()
@@ -402,7 +406,7 @@ class LeaseManager:
         return removed
 
     def _token_revoked(self, entry: TokenEntry) -> None:
-        index = self.view.sub(f"token/{sha256_hex(entry.id)}/")
+        index = self.view.sub(f"token/{self.core.token_store.hash_token(entry.id)}/")
         for key in index.list(""):
             lease = self._load((index.get(key) or b"").decode())
             if lease is not None:

@@ -22,7 +22,6 @@ from ..framework.errors import InvalidRequest, NotFound, VaultError
 from ..framework.request import Operation, Request
 from ..framework.response import Response, WrapInfo
 from ..storage.view import StorageView, encode_json
-from .ids import sha256_hex
 
 if TYPE_CHECKING:
     from .core import Core
@@ -51,7 +50,7 @@ def cubbyhole_view(core: Core, token_id: str) -> StorageView:
     """The cubbyhole storage of one token (the same keys the cubbyhole backend uses)."""
     entry = core.mount_by_path("mounts", "cubbyhole/")
     prefix = entry.storage_prefix if entry is not None else "logical/cubbyhole/"
-    return StorageView(core.storage, f"{prefix}{sha256_hex(token_id)}/")
+    return StorageView(core.storage, f"{prefix}{core.token_store.hash_token(token_id)}/")
 
 
 def is_wrapping_token(entry: TokenEntry | None) -> bool:
@@ -196,7 +195,7 @@ def validate_request(core: Core, request: Request, *, in_handler: bool = False) 
     spent = entry is not None and entry.num_uses < 0 and (third_party or not in_handler)
     if entry is None or spent or not is_wrapping_token(entry):
         raise InvalidWrappingToken()
-    if core.storage.get(CLAIM_PREFIX + sha256_hex(token)) is not None:
+    if core.storage.get(CLAIM_PREFIX + core.token_store.hash_token(token)) is not None:
         raise InvalidWrappingToken()
     return WrappingToken(entry, third_party)
 
@@ -216,7 +215,7 @@ def consume(core: Core, token: WrappingToken) -> str:
     applies; revoking here as well makes the token unusable at once.
     """
     token_id = token.entry.id
-    claim = CLAIM_PREFIX + sha256_hex(token_id)
+    claim = CLAIM_PREFIX + core.token_store.hash_token(token_id)
     if not core.storage.apply_if_absent(claim, [(claim, b"1")]):
         raise InvalidWrappingToken()
     try:

@@ -1,7 +1,7 @@
 """``cubbyhole/``: private storage per token, gone when the token is revoked.
 
-Keys live below ``<sha256(token)>/`` in the mount's storage, so a token id never appears in
-a storage key. Response-wrapping tokens keep their wrapped response here
+Keys live below ``<salted hash of the token>/`` in the mount's storage, so a token id never
+appears in a storage key. Response-wrapping tokens keep their wrapped response here
 (:mod:`vault_agent_backend.core.wrapping`).
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...core.ids import sha256_hex
 from ...framework.backend import Backend, BackendConfig
 from ...framework.errors import InvalidRequest
 from ...framework.fields import Field, FieldData, FieldType
@@ -68,7 +67,7 @@ class CubbyholeBackend(Backend):
         token = req.client_token
         if not token or req.caller is None or req.caller.kind != "token":
             raise _multi("client token empty")
-        return StorageView(self.storage, f"{sha256_hex(token)}/")
+        return StorageView(self.storage, f"{self.core.token_store.hash_token(token)}/")
 
     def exists(self, req: Request, data: FieldData) -> bool:
         """Whether the entry exists (decides create vs update for the ACL)."""
@@ -128,7 +127,8 @@ def _register_revocation_hook(core: Any) -> None:
         mount = core.mount_by_path("mounts", "cubbyhole/")
         if mount is None:
             return
-        StorageView(core.storage, f"{mount.storage_prefix}{sha256_hex(entry.id)}/").delete_prefix()
+        hashed = core.token_store.hash_token(entry.id)
+        StorageView(core.storage, f"{mount.storage_prefix}{hashed}/").delete_prefix()
 
     hooks.append(cubbyhole_token_revoked)
 

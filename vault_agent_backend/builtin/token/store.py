@@ -2,21 +2,25 @@
 
 Layout below ``sys/token/`` (token ids never appear in keys):
 
-- ``id/<sha256(id)>`` the entry;
-- ``accessor/<accessor>`` → ``sha256(id)``;
-- ``parent/<sha256(parent)>/<sha256(child)>`` the parent → child index;
-- ``roles/<name>`` token roles; ``batch-key`` the batch token sealing key.
+- ``id/<h(id)>`` the entry, where ``h`` is :meth:`TokenStore.hash_token` (a salted HMAC);
+- ``accessor/<accessor>`` → ``h(id)``;
+- ``parent/<h(parent)>/<h(child)>`` the parent → child index;
+- ``roles/<name>`` token roles; ``batch-key`` the batch token sealing key; ``salt`` the
+  HMAC key of ``h``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import secrets
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from ...core.ids import accessor_id, random_string, sha256_hex
+from ...core.ids import accessor_id, random_string
 from ...framework.errors import InvalidRequest, PermissionDenied
 from ...storage.view import StorageView, encode_json
 from .batch import BatchTokenCodec
@@ -26,6 +30,7 @@ from .ttl import TTLResult, calculate_ttl
 if TYPE_CHECKING:
     from ...core.core import Core
 
+SALT_KEY = "salt"
 log = logging.getLogger(__name__)
 
 ROOT_PATH = "auth/token/root"
@@ -43,28 +48,47 @@ class TokenStore:
     def __init__(self, core: Core):
         self.core = core
         self.view = StorageView(core.storage, "sys/token/")
+        self._salt: bytes | None = None
         self.batch = BatchTokenCodec(self.view)
         self._use_lock = threading.Lock()
         self._tidy_lock = threading.Lock()
         core.hooks.setdefault("tidy", []).append(self.tidy)  # expired tokens, in the background
 
     def setup(self) -> None:
-        """Make sure the batch token key exists (the dev root token is created by the server)."""
+        """Make sure the batch token key and the token salt exist (the dev root token is
+        created by the server)."""
         self.batch.key()
+        self._salt = self._load_salt()
 
     # ----- keys --------------------------------------------------------------------------------
 
-    @staticmethod
-    def _id_key(token_id: str) -> str:
-        return "id/" + sha256_hex(token_id)
+    def _load_salt(self) -> bytes:
+        """The salt of token hashes, created once for all processes and nodes (it is stored
+        behind the barrier, so the clear storage keys reveal nothing about a token)."""
+        salt = self.view.get(SALT_KEY)
+        if salt is None:
+            self.view.apply_if_absent(SALT_KEY, [(SALT_KEY, secrets.token_hex(32).encode())])
+            salt = self.view.get(SALT_KEY)
+        assert salt is not None
+        return salt
+
+    def hash_token(self, token_id: str) -> str:
+        """Salted HMAC-SHA256 of a token id, as Vault's salted token hashes: what every
+        storage key derived from a token uses (its entry, parent index, cubbyhole, leases,
+        wrapping claims). Whoever reads the database cannot test a token against it."""
+        salt = self._salt or self._load_salt()
+        self._salt = salt
+        return hmac.new(salt, token_id.encode(), hashlib.sha256).hexdigest()
+
+    def _id_key(self, token_id: str) -> str:
+        return "id/" + self.hash_token(token_id)
 
     @staticmethod
     def _accessor_key(accessor: str) -> str:
         return "accessor/" + accessor
 
-    @staticmethod
-    def _parent_key(parent_id: str, child_id: str) -> str:
-        return f"parent/{sha256_hex(parent_id)}/{sha256_hex(child_id)}"
+    def _parent_key(self, parent_id: str, child_id: str) -> str:
+        return f"parent/{self.hash_token(parent_id)}/{self.hash_token(child_id)}"
 
     # ----- TTLs --------------------------------------------------------------------------------
 
@@ -106,7 +130,7 @@ class TokenStore:
             entry.lease_ttl = entry.ttl
         ops: list[tuple[str, bytes | None]] = [
             (self._id_key(entry.id), encode_json(entry.to_storage())),
-            (self._accessor_key(entry.accessor), sha256_hex(entry.id).encode()),
+            (self._accessor_key(entry.accessor), self.hash_token(entry.id).encode()),
         ]
         if entry.parent:
             ops.append((self._parent_key(entry.parent, entry.id), b"1"))
@@ -151,7 +175,7 @@ class TokenStore:
             entry.issue_time = entry.creation_time
             ops: list[tuple[str, bytes | None]] = [
                 (self._id_key(entry.id), encode_json(entry.to_storage())),
-                (self._accessor_key(entry.accessor), sha256_hex(entry.id).encode()),
+                (self._accessor_key(entry.accessor), self.hash_token(entry.id).encode()),
             ]
             if not self.view.apply_if_absent(self._id_key(entry.id), ops):
                 raise InvalidRequest("cannot create a token with a duplicate ID")
@@ -165,7 +189,7 @@ class TokenStore:
         return None if raw is None else TokenEntry.from_storage(json.loads(raw))
 
     def _load(self, token_id: str) -> TokenEntry | None:
-        return self._load_hashed(sha256_hex(token_id))
+        return self._load_hashed(self.hash_token(token_id))
 
     def is_batch_id(self, token_id: str) -> bool:
         """Whether an id has the batch token prefix."""
@@ -317,7 +341,7 @@ class TokenStore:
     def children(self, token_id: str) -> list[TokenEntry]:
         """Direct children of a token."""
         out = []
-        for child_hash in self.view.list(f"parent/{sha256_hex(token_id)}/"):
+        for child_hash in self.view.list(f"parent/{self.hash_token(token_id)}/"):
             child = self._load_hashed(child_hash)
             if child is not None:
                 out.append(child)
@@ -376,7 +400,7 @@ class TokenStore:
         if entry.parent:
             ops.append((self._parent_key(entry.parent, entry.id), None))
         self.view.apply(ops)
-        self.view.sub(f"parent/{sha256_hex(entry.id)}/").delete_prefix()
+        self.view.sub(f"parent/{self.hash_token(entry.id)}/").delete_prefix()
 
     # ----- tidy --------------------------------------------------------------------------------
 
@@ -433,7 +457,7 @@ class TokenStore:
                 self.revoke(entry)
                 stats["expired"] += 1
                 continue
-            live_hashes.add(sha256_hex(entry.id))
+            live_hashes.add(self.hash_token(entry.id))
         for hashed in self.view.list("id/"):
             if hashed not in live_hashes and self._load_hashed(hashed) is not None:
                 live_hashes.add(hashed)
