@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.identity.inprocess import Reply, Vab
+from tests.support.inprocess import Reply, Vab
 
 A = "auth/approle/"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from tests.approle.helpers import A, login, make_role, new_secret
-from tests.identity.inprocess import Vab
+from tests.support.inprocess import Vab
 
 
 def test_login_token_identity_and_metadata(vab: Vab, accessor: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.approle.helpers import A, login, make_role, new_secret, role_id
-from tests.identity.inprocess import Vab
+from tests.support.inprocess import Vab
 
 DEFAULT_ROLE = {
     "bind_secret_id": True,

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.approle.helpers import A, login, make_role, new_secret
-from tests.identity.inprocess import Vab
+from tests.support.inprocess import Vab
 from vault_agent_backend.builtin.approle import util
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.identity.inprocess import Vab
+from tests.support.inprocess import Vab
 
 
 def entity(vab: Vab, name: str) -> str:

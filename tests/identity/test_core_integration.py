@@ -3,7 +3,7 @@ disabled entities, policy templates and cache coherence between workers."""
 
 from __future__ import annotations
 
-from tests.identity.inprocess import Vab
+from tests.support.inprocess import Vab
 from vault_agent_backend.core import Core
 from vault_agent_backend.http import create_app
 

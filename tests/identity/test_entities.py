@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.identity.inprocess import Vab
+from tests.support.inprocess import Vab
 
 RFC3339NANO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
 

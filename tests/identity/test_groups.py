@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.identity.inprocess import Vab
+from tests.support.inprocess import Vab
 
 
 def group(vab: Vab, **body) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.token.inprocess import Vab
+from tests.support.inprocess import Vab
 
 TOKEN_CREATE = """
 path "auth/token/*" { capabilities = ["create", "update", "read", "list"] }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.token.inprocess import Vab
+from tests.support.inprocess import Vab
 
 BATCH_ROLE = "'token_type' cannot be 'batch' when role is set to generate "
 SUFFIX_ERROR = "given role path suffix contains invalid characters; must match \\w[\\w-.]+\\w"

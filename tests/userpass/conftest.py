@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.identity.inprocess import Vab
+from tests.support.inprocess import Vab
 
 
 @pytest.fixture

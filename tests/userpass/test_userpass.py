@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.identity.inprocess import Vab
+from tests.support.inprocess import Vab
 from vault_agent_backend.builtin.userpass.passwords import hash_password, verify_password
 
 
