@@ -105,6 +105,22 @@ _ZERO: dict[FieldType, Any] = {
 _INT64 = range(-(2**63), 2**63)
 
 
+def pagination_fields() -> dict[str, Field]:
+    """The ``after``/``limit`` query fields of Vault's paginated LIST endpoints."""
+    return {
+        "after": Field(
+            FieldType.STRING,
+            "Optional entry to list begin listing after, not required to exist.",
+            query=True,
+        ),
+        "limit": Field(
+            FieldType.INT,
+            "Optional number of entries to return; defaults to all entries.",
+            query=True,
+        ),
+    }
+
+
 def _to_int(value: Any) -> int:
     result = _to_int_unbounded(value)
     if result not in _INT64:  # Vault's ints are Go int64s
@@ -325,7 +341,7 @@ class FieldData:
             except ValueError as exc:
                 if field.type is FieldType.MAP:
                     raise InvalidRequest(
-                        f'error converting input for field "{name}": \'\' expected type '
+                        f"error converting input for field \"{name}\": '' expected type "
                         f"'map[string]interface {{}}', got unconvertible type "
                         f"'{_go_type(self.raw[name])}'"
                     ) from None

@@ -203,7 +203,6 @@ class _Compiled:
             return False
         return True
 
-
     def reaches_under(self, prefix: str) -> bool:
         """Whether some path starting with ``prefix`` can match this rule."""
         if self.parts is None:

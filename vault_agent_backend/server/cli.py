@@ -8,9 +8,13 @@ import click
 @click.command("server", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--dev", "dev", is_flag=True, help="Run a throwaway in-memory dev server.")
 @click.option("--dev-root-token-id", default="", help="Root token id in dev mode.")
-@click.option("--dev-storage", default="inmem", show_default=True,
-              type=click.Choice(["inmem", "sqlite"]),
-              help="Dev mode storage: in memory, or a temporary SQLite file removed at exit.")
+@click.option(
+    "--dev-storage",
+    default="inmem",
+    show_default=True,
+    type=click.Choice(["inmem", "sqlite"]),
+    help="Dev mode storage: in memory, or a temporary SQLite file removed at exit.",
+)
 @click.option(
     "--dev-no-store-token",
     is_flag=True,

@@ -102,8 +102,13 @@ def store_dev_token(token: str) -> None:
         print(f"warning: could not store the root token in {helper.path}: {exc}", file=sys.stderr)
 
 
-def run_dev(listen_address: str, root_token_id: str, log_level: str,
-            storage: str = "inmem", store_token: bool = True) -> None:
+def run_dev(
+    listen_address: str,
+    root_token_id: str,
+    log_level: str,
+    storage: str = "inmem",
+    store_token: bool = True,
+) -> None:
     """Start the dev server in the foreground."""
     from .. import __version__
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ...framework.durations import format_duration
 from ...framework.errors import InvalidRequest, NotFound
-from ...framework.fields import Field, FieldData, FieldType
+from ...framework.fields import Field, FieldData, FieldType, pagination_fields
 from ...framework.path import Path, name_regex
 from ...framework.request import Operation, Request
 from ...framework.response import Response
@@ -172,18 +172,7 @@ def paths(backend: AppRoleBackend) -> list[Path]:
         Path(
             "role/?",
             {Operation.LIST: list_roles},
-            fields={
-                "after": Field(
-                    FieldType.STRING,
-                    "Optional entry to list begin listing after, not required to exist.",
-                    query=True,
-                ),
-                "limit": Field(
-                    FieldType.INT,
-                    "Optional number of entries to return; defaults to all entries.",
-                    query=True,
-                ),
-            },
+            fields=pagination_fields(),
             help_synopsis="List the roles of this mount.",
             help_description="The names of the registered roles, sorted.",
         ),

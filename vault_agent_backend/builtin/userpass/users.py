@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ...framework.errors import InvalidRequest
-from ...framework.fields import Field, FieldData, FieldType
+from ...framework.fields import Field, FieldData, FieldType, pagination_fields
 from ...framework.path import Path, name_regex
 from ...framework.request import Operation, Request
 from ...framework.response import Response
@@ -176,18 +176,7 @@ def paths(backend: UserpassBackend) -> list[Path]:
         Path(
             "users/?",
             {Operation.LIST: list_users},
-            fields={
-                "after": Field(
-                    FieldType.STRING,
-                    "Optional entry to list begin listing after, not required to exist.",
-                    query=True,
-                ),
-                "limit": Field(
-                    FieldType.INT,
-                    "Optional number of entries to return; defaults to all entries.",
-                    query=True,
-                ),
-            },
+            fields=pagination_fields(),
             help_synopsis="Manage users allowed to authenticate.",
         ),
         Path(
