@@ -16,15 +16,11 @@ from pathlib import Path
 import click
 import hvac
 import pytest
+import yaml
 
 from tests.support.ports import free_port
 
 from .runner import Runner, bao_binary, normalize, vab_binary
-
-try:
-    import yaml
-except ImportError:  # pragma: no cover
-    yaml = None
 
 
 def _userpass(client: hvac.Client, mount: str) -> None:
@@ -147,7 +143,6 @@ def test_flags_after_arguments_and_bool_values(vab: Runner, uid: str) -> None:
     assert bad.code == 1 and "invalid boolean value" in bad.err, bad
 
 
-@pytest.mark.skipif(yaml is None, reason="PyYAML is not installed")
 def test_yaml_format(vab: Runner, uid: str) -> None:
     assert vab("kv", "put", f"secret/{uid}/y", "a=1").code == 0
     result = vab("kv", "get", "-format=yaml", f"secret/{uid}/y")
