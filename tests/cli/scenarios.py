@@ -96,7 +96,44 @@ KV2_VERSIONS = Scenario(
                 "secret/{p}/v",
             ]
         ),
-        Step(["kv", "metadata", "get", "-mount=secret", "{p}/v"]),
+        Step(
+            [
+                "kv",
+                "metadata",
+                "patch",
+                "-max-versions=7",
+                "-cas-required",
+                "-custom-metadata=team=blue",
+                "-remove-custom-metadata=owner",
+                "secret/{p}/v",
+            ],
+            stdout_has=["Success! Data written to: secret/metadata/{p}/v"],
+        ),
+        Step(
+            [
+                "kv",
+                "metadata",
+                "patch",
+                "-format=json",
+                "-mount=secret",
+                "-cas-required=false",
+                "-delete-version-after=30m",
+                "{p}/v",
+            ]
+        ),
+        Step(
+            ["kv", "metadata", "get", "-mount=secret", "{p}/v"],
+            stdout_has=["map[team:blue]", "delete_version_after        30m0s"],
+        ),
+        # PATCH only changes existing metadata: 404 where there is none
+        Step(["kv", "metadata", "patch", "-max-versions=2", "secret/{p}/none"], code=2),
+        # a bad flag value: exit 1 both, only the parser's wording differs (click vs Go)
+        Step(
+            ["kv", "metadata", "patch", "-max-versions=many", "secret/{p}/v"],
+            code=1,
+            same_stderr=False,
+        ),
+        Step(["kv", "metadata", "patch"], code=1, stderr_has=["Not enough arguments"]),
         Step(["kv", "metadata", "delete", "secret/{p}/v"]),
         Step(["kv", "metadata", "get", "secret/{p}/v"], code=2),
         Step(["kv", "get", "secret/{p}/v"], code=2),
@@ -171,6 +208,7 @@ KV1 = Scenario(
         Step(["kv", "list", "-mount=kv1-{p}", "-format=json"]),
         Step(["kv", "patch", "kv1-{p}/a", "y=2"], code=2),
         Step(["kv", "metadata", "get", "kv1-{p}/a"], code=1),
+        Step(["kv", "metadata", "patch", "-max-versions=2", "kv1-{p}/a"], code=1),
         Step(["kv", "undelete", "-versions=1", "kv1-{p}/a"], code=1),
         Step(["kv", "destroy", "-versions=1", "kv1-{p}/a"], code=1),
         Step(["kv", "delete", "kv1-{p}/a"]),

@@ -45,7 +45,7 @@ def cli() -> None:
     VAULT_TOKEN the token saved by `vab login` in ~/.vault-token is used.
 
     Exit codes: 0 success, 1 local error (bad usage, unreadable file), 2 error from
-    the server.
+    the server, 127 no command or an unknown command.
 
     \b
     Examples:
