@@ -21,6 +21,13 @@ without the chain member (prefix and entry JSON, byte for byte). Because each HM
 previous one, editing, removing, inserting or reordering a line breaks the chain at that
 line; a chain head (seq and HMAC of the last line) kept by the server on the side detects a
 cut-off tail. Without the key nobody can recompute a valid chain.
+
+A file emptied or cut in place is not a new file: the server continues the chain in it, so
+its first line does not start a file and the lines removed are reported. A file that begins
+with a file-start line after seq 1 is a later segment of the chain (the server found a new,
+empty file: log rotation, or the file was removed): it verifies only when the caller says it
+is a rotated file (``rotated=True``, ``vab audit verify -rotated``), since the lines before
+it are not in it.
 """
 
 from __future__ import annotations
@@ -127,7 +134,8 @@ class VerifyResult:
     failed_line: int = 0
     """1-based number of the first bad line (0 when ok)."""
     problem: str = ""
-    """``edited``, ``reordered``, ``missing``, ``truncated``, ``malformed`` or ``head``."""
+    """``edited``, ``reordered``, ``missing``, ``truncated``, ``malformed``, ``head``, or
+    ``segment`` (the file begins after seq 1 and was not said to be a rotated file)."""
     message: str = ""
     head_checked: bool = False
 
@@ -144,10 +152,14 @@ def _fail(lineno: int, problem: str, message: str, seen: int, first: int, last: 
     )
 
 
-def verify_lines(lines: Iterable[bytes], key: bytes, head: ChainHead | None = None) -> VerifyResult:
+def verify_lines(
+    lines: Iterable[bytes], key: bytes, head: ChainHead | None = None, *, rotated: bool = False
+) -> VerifyResult:
     """Verify the lines of an audit file (as read in binary mode, each ending in ``\\n``)
     against the chain key, and against the server's chain head when given.
 
+    The file must begin at seq 1, or -- with ``rotated`` -- with the file-start line of a
+    later segment (a rotated file: the lines before it are in earlier files).
     Lines written after the head was read (a higher seq) are verified as part of the chain;
     the head must be found in the file, or the file must end exactly where the server's
     current file segment begins (an older, rotated file).
@@ -209,6 +221,13 @@ def verify_lines(lines: Iterable[bytes], key: bytes, head: ChainHead | None = No
                 "device's chain key)"
             )
             return _fail(lineno, "edited", what, lineno - 1, first, last)
+        if lineno == 1 and parsed.seq > 1 and not rotated:
+            return _fail(
+                lineno, "segment", f"the file begins at seq {parsed.seq}, a new file started "
+                f"after seq {parsed.seq - 1}: seq 1-{parsed.seq - 1} are not in this file "
+                "(it was rotated, or removed and recreated); if this is a rotated file, "
+                "verify it as one (vab audit verify -rotated)", 0, first, last,
+            )  # fmt: skip
         last, last_mac = parsed.seq, parsed.hmac
         if head is not None and parsed.seq == head.seq:
             if not hmac.compare_digest(parsed.hmac, head.hmac):

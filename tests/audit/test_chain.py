@@ -33,8 +33,10 @@ def build(count: int, key: bytes = KEY, prefix: bytes = b"", start_seq: int = 1,
     return lines, ChainHead(start_seq + count - 1, mac, start_seq, prev)
 
 
-def check(lines: list[bytes], key: bytes = KEY, head: ChainHead | None = None):
-    return verify_lines(io.BytesIO(b"".join(lines)), key, head)
+def check(
+    lines: list[bytes], key: bytes = KEY, head: ChainHead | None = None, rotated: bool = False
+):
+    return verify_lines(io.BytesIO(b"".join(lines)), key, head, rotated=rotated)
 
 
 def test_lines_are_json_with_the_chain_member_last() -> None:
@@ -117,9 +119,31 @@ def test_recomputing_the_chain_with_another_key_does_not_pass() -> None:
 def test_a_rotated_file_verifies_against_the_head_of_the_next_segment() -> None:
     old, old_head = build(5)
     new, head = build(4, start_seq=6, prev=old_head.hmac)
-    assert check(new, head=head).ok  # the new file starts a segment: its first line has prev
+    # the new file starts a segment (its first line has prev): it verifies as a rotated file
+    assert check(new, head=head, rotated=True).ok
+    assert check(new, rotated=True).ok
     assert check(old, head=head).ok  # the old file ends where the current segment begins
     assert not check(old[:-1], head=head).ok  # ... and its own cut tail is still detected
+
+
+def test_a_file_beginning_after_seq_1_needs_to_be_called_rotated() -> None:
+    _, old_head = build(5)
+    new, head = build(4, start_seq=6, prev=old_head.hmac)
+    for with_head in (head, None):
+        result = check(new, head=with_head)
+        assert not result.ok and (result.failed_line, result.problem) == (1, "segment")
+        assert "seq 1-5 are not in this file" in result.message and "-rotated" in result.message
+    forged = [new[0].replace(b'"n": 6', b'"n": 7'), *new[1:]]
+    result = check(forged)  # an edited first line is reported as edited
+    assert not result.ok and (result.failed_line, result.problem) == (1, "edited")
+
+
+def test_a_file_cut_at_its_start_fails_even_as_a_rotated_file() -> None:
+    lines, head = build(8)
+    for cut in (1, 3):
+        for with_head in (head, None):
+            result = check(lines[cut:], head=with_head, rotated=True)
+            assert not result.ok and (result.failed_line, result.problem) == (1, "missing")
 
 
 def test_the_head_must_be_the_line_in_the_file() -> None:

@@ -63,3 +63,36 @@ def test_wrong_key_and_usage_errors(audited, capsys, monkeypatch, tmp_path: Path
     assert vab("audit", "verify", str(tmp_path / "missing.log")) == 1
     assert vab("audit", "verify") == 1
     assert "Not enough arguments" in capsys.readouterr().err
+
+
+def save_chain(server: Server, key_file: Path) -> None:
+    key_file.write_text(json.dumps(server.call("GET", "sys/audit/file/chain-key").body))
+
+
+def test_a_rotated_file_needs_rotated(server: Server, audited, capsys) -> None:
+    path, key_file, _ = audited
+    old = path.with_name(path.name + ".1")
+    path.rename(old)  # as logrotate does
+    server.call("PUT", "secret/data/after", {"data": {"v": "1"}})
+    save_chain(server, key_file)
+    assert vab("audit", "verify", f"-key-file={key_file}", str(path)) == 3
+    err = capsys.readouterr().err
+    assert "line 1:" in err and "-rotated" in err and "are not in this file" in err
+    assert vab("audit", "verify", "-rotated", f"-key-file={key_file}", str(path)) == 0
+    out = capsys.readouterr().out
+    assert "Success!" in out and "a rotated file" in out
+    as_json = ("-rotated", "-format=json", f"-key-file={key_file}")
+    assert vab("audit", "verify", *as_json, str(path)) == 0
+    assert json.loads(capsys.readouterr().out)["rotated"] is True
+    assert vab("audit", "verify", f"-key-file={key_file}", str(old)) == 0  # begins at seq 1
+
+
+def test_a_file_emptied_in_place_fails_even_as_rotated(server: Server, audited, capsys) -> None:
+    path, key_file, _ = audited
+    path.write_bytes(b"")  # `: > audit.log`
+    server.call("PUT", "secret/data/after", {"data": {"v": "1"}})
+    save_chain(server, key_file)
+    for extra in ((), ("-rotated",), ("-no-head",), ("-rotated", "-no-head")):
+        assert vab("audit", "verify", *extra, f"-key-file={key_file}", str(path)) == 3, extra
+        err = capsys.readouterr().err
+        assert "line 1:" in err and "the lines before it were removed" in err

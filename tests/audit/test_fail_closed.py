@@ -16,19 +16,19 @@ from vault_agent_backend.audit.sink import DeviceClosed
 from vault_agent_backend.framework.request import Operation, Request
 
 
-def chain_ok(server: Server, device: str, path: Path) -> bool:
+def chain_ok(server: Server, device: str, path: Path, rotated: bool = False) -> bool:
     info = server.call("GET", f"sys/audit/{device}/chain-key").data
     key = bytes.fromhex(info["key"])
     from vab_client.audit_chain import ChainHead
 
     head = ChainHead(**info["head"])
     with path.open("rb") as handle:
-        result = verify_lines(handle, key, head)
+        result = verify_lines(handle, key, head, rotated=rotated)
     return result.ok
 
 
 def break_file(path: Path, how: str) -> None:
-    path.unlink()
+    path.rename(path.with_name(path.name + ".old"))  # moved away (its lines are kept)
     if how == "directory":
         path.mkdir()
     else:
@@ -61,7 +61,8 @@ def test_unwritable_audit_file_refuses_requests_and_applies_nothing(
     assert server.call("GET", "sys/policies/acl/p").status == 404
     assert server.call("PUT", "secret/data/app", {"data": {"v": "1"}}).status == 200
     assert entries(path)[0]["chain"]["prev"]  # the new file starts a segment of the chain
-    assert chain_ok(server, "file", path)
+    assert chain_ok(server, "file", path, rotated=True)
+    assert chain_ok(server, "file", path.with_name(path.name + ".old"))
 
 
 def test_one_working_device_is_enough(server: Server) -> None:

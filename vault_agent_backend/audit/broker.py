@@ -8,6 +8,13 @@ every worker process reloads the table on its next request.
 Fail closed: when devices are enabled and none of them could write an entry, the request is
 refused with Vault's 500 ``internal error`` (the request entry is written before the handler
 runs, so nothing is changed).
+
+A device in the table that cannot be loaded (its salt or chain key missing from storage, its
+options unreadable, storage failing while it is read) is not dropped: it stays in the table as
+a *broken* device -- listed by ``sys/audit``, disabled by ``DELETE sys/audit/:path`` like any
+other -- whose every write fails. So, as Vault refuses to run with an audit device it cannot
+set up, requests are refused unless another device records them. Loading a broken device is
+tried again every :data:`RETRY_BROKEN` seconds (a storage error may pass).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import json
 import logging
 import secrets
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,7 +42,7 @@ from .sink import DeviceClosed, FileSink
 if TYPE_CHECKING:
     from ..core.core import Core
 
-__all__ = ["NOT_AUDITED", "AuditBroker", "Device", "broker"]
+__all__ = ["NOT_AUDITED", "AuditBroker", "Device", "DeviceUnavailable", "broker"]
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +50,17 @@ TABLE_KEY = "core/audit"
 NOT_AUDITED = frozenset(
     {"sys/health", "sys/seal-status", "sys/init", "sys/seal", "sys/unseal", "sys/leader"}
 )
+RETRY_BROKEN = 5.0
+"""Seconds between two attempts to load a device that could not be loaded."""
+
+
+class DeviceUnavailable(Exception):
+    """The device could not be loaded: it records nothing (every write fails)."""
 
 
 @dataclass
 class Device:
-    """One enabled audit device."""
+    """One enabled audit device (or, with ``error`` set, one that could not be loaded)."""
 
     path: str
     type: str
@@ -54,24 +68,54 @@ class Device:
     options: dict[str, str]
     local: bool
     uuid: str
-    config: DeviceOptions
+    config: DeviceOptions | None
     salt: str
     chain_key: bytes
-    sink: FileSink
-    store: ChainStore
+    sink: FileSink | None
+    store: ChainStore | None
+    error: str = ""
+    """Why the device could not be loaded ("": it works). A broken device fails every write."""
+
+    @classmethod
+    def broken(cls, row: Mapping[str, Any], error: str) -> Device:
+        """A table row that could not be loaded, kept so that it still counts (and fails)."""
+        options = row.get("options")
+        return cls(
+            path=str(row.get("path") or ""),
+            type=str(row.get("type") or ""),
+            description=str(row.get("description") or ""),
+            options={str(k): str(v) for k, v in options.items()}
+            if isinstance(options, Mapping)
+            else {},
+            local=bool(row.get("local", False)),
+            uuid=str(row.get("uuid") or ""),
+            config=None,
+            salt="",
+            chain_key=b"",
+            sink=None,
+            store=None,
+            error=error or "cannot be loaded",
+        )
+
+    def _usable(self) -> tuple[DeviceOptions, FileSink, ChainStore]:
+        if self.error or self.config is None or self.sink is None or self.store is None:
+            raise DeviceUnavailable(f"audit device {self.path} is unavailable: {self.error}")
+        return self.config, self.sink, self.store
 
     def formatter(self, mount: MountFacts) -> EntryFormatter:
         """An entry formatter with this device's settings."""
+        config, _, _ = self._usable()
         return EntryFormatter(
-            hasher=None if self.config.log_raw else Hasher(self.salt),
-            hmac_accessor=self.config.hmac_accessor,
-            elide_list_responses=self.config.elide_list_responses,
+            hasher=None if config.log_raw else Hasher(self.salt),
+            hmac_accessor=config.hmac_accessor,
+            elide_list_responses=config.elide_list_responses,
             mount=mount,
         )
 
     def write(self, entry: dict[str, Any]) -> None:
-        """Append one entry (raises on failure)."""
-        self.sink.append(encode_entry(entry), self.chain_key, self.store)
+        """Append one entry (raises on failure; a broken device raises DeviceUnavailable)."""
+        _, sink, store = self._usable()
+        sink.append(encode_entry(entry), self.chain_key, store)
 
     def to_api(self) -> dict[str, Any]:
         """The device as ``sys/audit`` lists it."""
@@ -108,22 +152,32 @@ class AuditBroker:
         self._lock = threading.RLock()
         self._devices: list[Device] | None = None
         self._sinks: dict[str, FileSink] = {}
+        self._retry_at: float | None = None
+        """When to try loading the broken devices again (None: none is broken)."""
+        self._reported: dict[str, str] = {}
+        """The load error last logged per device uuid (each one is logged once)."""
 
     # ----- the table ---------------------------------------------------------------------------
 
     def invalidate(self) -> None:
         """Forget the table (another process changed it, or the core is sealing)."""
         self._devices = None
+        self._retry_at = None
 
     def devices(self) -> list[Device]:
-        """The enabled devices (loaded from storage on first use after a change)."""
+        """The enabled devices (loaded from storage on first use after a change; broken ones
+        included, and tried again every :data:`RETRY_BROKEN` seconds)."""
         current = self._devices
-        if current is not None:
+        if current is not None and not self._retry_due():
             return current
         with self._lock:
-            if self._devices is None:
+            if self._devices is None or self._retry_due():
                 self._devices = self._load()
             return self._devices
+
+    def _retry_due(self) -> bool:
+        retry_at = self._retry_at
+        return retry_at is not None and time.monotonic() >= retry_at
 
     def _rows(self) -> tuple[bytes | None, list[dict[str, Any]]]:
         raw = self.core.storage.get(TABLE_KEY)
@@ -132,11 +186,21 @@ class AuditBroker:
     def _load(self) -> list[Device]:
         _, rows = self._rows()
         devices: list[Device] = []
+        errors: dict[str, str] = {}
         for row in rows:
             try:
                 devices.append(self._device(row))
-            except Exception:  # a broken row must not disable auditing for the others
-                log.exception("cannot load audit device %s", row.get("path"))
+            except Exception as exc:  # kept as a broken device: it fails, it is not skipped
+                device = Device.broken(row, _os_reason(exc))
+                devices.append(device)
+                errors[device.uuid] = device.error
+                if self._reported.get(device.uuid) != device.error:
+                    log.error(
+                        "cannot load audit device %s: %s; it records nothing, so requests are "
+                        "refused unless another device records them", device.path, device.error,
+                    )  # fmt: skip
+        self._reported = errors
+        self._retry_at = time.monotonic() + RETRY_BROKEN if errors else None
         live = {d.uuid for d in devices}
         for stale in [u for u in self._sinks if u not in live]:
             self._sinks.pop(stale).close()
@@ -260,20 +324,17 @@ class AuditBroker:
 
     def hash(self, path: str, value: str) -> str:
         """``sys/audit-hash``: the HMAC a device writes for ``value``."""
-        device = self.find(path)
-        if device is None:
-            raise InvalidRequest(f'unknown audit backend "{normalize_path(path)}"')
+        device = self._working(path)
         return Hasher(device.salt)(value)
 
     def chain_info(self, path: str) -> dict[str, Any]:
         """The chain key and this node's chain head of a device (for ``vab audit verify``)."""
-        device = self.find(path)
-        if device is None:
-            raise InvalidRequest(f'unknown audit backend "{normalize_path(path)}"')
-        state = device.store.load()
+        device = self._working(path)
+        config, _, store = device._usable()
+        state = store.load()
         return {
             "path": device.path,
-            "file_path": device.config.file_path,
+            "file_path": config.file_path,
             "format": "vab-audit-chain/1",
             "algorithm": "hmac-sha256",
             "key": device.chain_key.hex(),
@@ -284,6 +345,14 @@ class AuditBroker:
                 "segment_prev": state.segment_prev,
             },
         }
+
+    def _working(self, path: str) -> Device:
+        device = self.find(path)
+        if device is None:
+            raise InvalidRequest(f'unknown audit backend "{normalize_path(path)}"')
+        if device.error:
+            raise InternalError(f'audit device "{device.path}" is unavailable: {device.error}')
+        return device
 
     # ----- the request hooks -------------------------------------------------------------------
 
@@ -308,6 +377,13 @@ class AuditBroker:
         mount = self._mount_facts(request)
         written = failed = 0
         for device in devices:
+            if device.error:  # could not be loaded: a device that cannot record
+                failed += 1
+                log.error(
+                    "audit device %s could not write the %s entry of request %s: it is "
+                    "unavailable (%s)", device.path, kind, request.id, device.error,
+                )  # fmt: skip
+                continue
             try:
                 device.write(build(device.formatter(mount)))
                 written += 1

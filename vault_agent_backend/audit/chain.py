@@ -39,14 +39,20 @@ def chain_id(target: str) -> str:
 
 @dataclass
 class ChainState:
-    """The head of one chain: its last line, the file offset after it (regular files), and
-    the first line of the current file (``segment_seq``/``segment_prev``)."""
+    """The head of one chain: its last line, the file offset after it and the file it went
+    to (``dev``/``ino``, regular files), and the first line of the current file
+    (``segment_seq``/``segment_prev``)."""
 
     seq: int = 0
     hmac: str = GENESIS
     offset: int = 0
     segment_seq: int = 0
     segment_prev: str = ""
+    dev: int = 0
+    ino: int = 0
+    """The device and inode of the file the last line went to (0: not a regular file, or a
+    head recorded before files were identified): an empty file that is this same file was
+    emptied in place, which does not start a new segment."""
 
     def head(self) -> ChainHead:
         """The public view for verifiers."""

@@ -5,14 +5,21 @@ processes take turns): read the chain head from storage, write the chained line,
 record the new head. If anything fails the file is cut back to its previous size, so no
 torn or unrecorded line is left behind, and the caller sees the error (fail closed).
 
-A file replaced or removed behind our back (log rotation) is noticed on the next write and
-reopened; the first line of a new, empty file starts a new segment of the same chain.
+A file replaced or removed behind our back (log rotation: renamed away, or removed) is
+noticed on the next write and reopened; the first line of a new, empty file starts a new
+segment of the same chain (its line carries ``prev``). The head in storage names the file
+(device and inode) its last line went to, so that a file emptied or cut *in place* (the same
+inode, smaller than the offset we last wrote to -- ``: > audit.log``, or logrotate's
+``copytruncate``) is told apart from a new file: that is not a rotation, the chain simply
+continues, and ``vab audit verify`` reports the lines that were removed. (The old file is kept
+open until the new one is, so that the new file cannot be given the old one's inode number.)
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import stat
 import tempfile
@@ -24,6 +31,8 @@ from .chain import ChainState, ChainStore, chain_id
 from .options import DeviceOptions
 
 __all__ = ["DeviceClosed", "FileSink"]
+
+log = logging.getLogger(__name__)
 
 _OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 _RECOVER_LIMIT = 1 << 20
@@ -102,7 +111,9 @@ class FileSink:
             except FileNotFoundError:
                 pass
             fcntl.flock(fd, fcntl.LOCK_UN)
-            self._close_fd()  # rotated or removed: reopen (and create) the path
+            # rotated or removed: open (and create) the path; ``_open`` closes the old file
+            # only once the new one is open, so the new one cannot reuse its inode number
+            self._open()
         raise OSError(f"{self.target} keeps being replaced")
 
     def _stream_lock(self) -> int:
@@ -138,15 +149,26 @@ class FileSink:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _append(self, fd: int, regular: bool, body: bytes, key: bytes, store: ChainStore) -> None:
-        size = os.fstat(fd).st_size if regular else 0
+        st = os.fstat(fd) if regular else None
+        size = st.st_size if st is not None else 0
+        ident = (st.st_dev, st.st_ino) if st is not None else (0, 0)
         state = store.load()
         if regular and state.seq and size > state.offset:
-            state = _recover(fd, state, size, key)
+            state = _recover(fd, state, size, key, ident)
         pad = b""
         if regular and size > 0 and os.pread(fd, 1, size - 1) != b"\n":
             pad = b"\n"  # end a line torn by a crash: the verifier reports it, we go on
         seq = state.seq + 1
-        start = seq == 1 or (regular and size == 0)
+        same = regular and _same_file(state, ident)
+        start = seq == 1 or (regular and size == 0 and not same)
+        if same and state.seq and size < state.offset:
+            log.warning(
+                "audit file %s was cut in place (%d bytes, %d expected): not a rotation, the "
+                "chain continues and verification will report the removed lines",
+                self.target, size, state.offset,
+            )  # fmt: skip
+        elif start and seq > 1:
+            log.info("audit file %s is a new file: seq %d starts a new segment", self.target, seq)
         line, mac = seal_line(self.prefix, body, key, seq, state.hmac, start)
         data = pad + line
         try:
@@ -160,6 +182,8 @@ class FileSink:
                     offset=size + len(data) if regular else 0,
                     segment_seq=seq if start else state.segment_seq,
                     segment_prev=state.hmac if start else state.segment_prev,
+                    dev=ident[0],
+                    ino=ident[1],
                 )
             )
         except BaseException:
@@ -179,7 +203,19 @@ class FileSink:
                 self._lock_fd = None
 
 
-def _recover(fd: int, state: ChainState, size: int, key: bytes) -> ChainState:
+def _same_file(state: ChainState, ident: tuple[int, int]) -> bool:
+    """Whether the chain's last line went to this file (so an empty file was emptied in
+    place). A head that names no file (recorded before files were identified) counts as the
+    same file: when in doubt, the chain continues and verification reports what is missing,
+    rather than a new segment hiding it."""
+    if not state.ino:
+        return state.offset > 0
+    return (state.dev, state.ino) == ident
+
+
+def _recover(
+    fd: int, state: ChainState, size: int, key: bytes, ident: tuple[int, int]
+) -> ChainState:
     """Adopt a line written after the head but never recorded (a crash between the write and
     the head update): exactly one complete line that verifies as the next one."""
     extra = size - state.offset
@@ -201,4 +237,6 @@ def _recover(fd: int, state: ChainState, size: int, key: bytes) -> ChainState:
         offset=size,
         segment_seq=parsed.seq if parsed.start else state.segment_seq,
         segment_prev=state.hmac if parsed.start else state.segment_prev,
+        dev=ident[0],
+        ino=ident[1],
     )

@@ -3,6 +3,10 @@
 The chain key (and the chain head, which detects a cut-off tail) come from the server
 (``GET sys/audit/:path/chain-key``, which needs ``sudo``), or from ``-key-file`` /
 ``VAB_AUDIT_CHAIN_KEY`` without any server. See :mod:`vab_client.audit_chain`.
+
+A file must begin at seq 1 unless ``-rotated`` says it is a rotated file (one that begins
+with the file-start line of a later segment of the chain); a file emptied or cut in place
+fails at its first line either way.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ def audit_group() -> None:
       vab audit verify /var/log/vault_audit.log
       vab audit verify -path=file /var/log/vault_audit.log
       vab audit verify -key-file=chain.json audit.log
+      vab audit verify -rotated /var/log/vault_audit.log
     """
 
 
@@ -113,6 +118,7 @@ def _report(fmt: str, file: str, result: VerifyResult) -> None:
                 "first_seq": result.first_seq,
                 "last_seq": result.last_seq,
                 "head_checked": result.head_checked,
+                "rotated": result.ok and result.first_seq > 1,
                 "failed_line": result.failed_line or None,
                 "problem": result.problem or None,
                 "message": result.message or None,
@@ -122,6 +128,9 @@ def _report(fmt: str, file: str, result: VerifyResult) -> None:
     if result.ok:
         seqs = f" (seq {result.first_seq}-{result.last_seq})" if result.lines else ""
         tail = "" if result.head_checked else "; tail not checked (no chain head)"
+        if result.first_seq > 1:
+            earlier = f"seq 1-{result.first_seq - 1}"
+            tail = f"; a rotated file: {earlier} are in earlier files{tail}"
         out(f"Success! {file}: {result.lines} line(s) verified{seqs}{tail}")
     else:
         err(f"Verification failed: {file}: {result.message}")
@@ -141,15 +150,27 @@ def _report(fmt: str, file: str, result: VerifyResult) -> None:
     default=False,
     help="Do not check the end of the file against the server's chain head (older files).",
 )
+@click.option(
+    "--rotated",
+    is_flag=True,
+    default=False,
+    help="FILE is a rotated file: it may begin after seq 1, where a new file was started.",
+)
 @click.argument("args", nargs=-1, metavar="FILE")
 @pass_state
 def audit_verify(
-    state: State, device: str, key_file: str, no_head: bool, args: tuple[str, ...]
+    state: State, device: str, key_file: str, no_head: bool, rotated: bool, args: tuple[str, ...]
 ) -> None:
     """Verify the tamper-evidence chain of an audit file.
 
     Reports the first line that was edited, removed, inserted, reordered or cut off,
     and exits with 3; exits 0 when the whole file verifies.
+
+    The file must begin at seq 1. A file rotated away (renamed, and a new file started)
+    begins the next file's segment of the chain, after seq 1: give -rotated to verify
+    such a file (the lines before it are in the earlier files). A file emptied or cut in
+    place is not a rotation: its first line does not start a file, and it fails with or
+    without -rotated.
 
     The chain key is read from the server (GET sys/audit/PATH/chain-key, which needs
     sudo; PATH is found from the enabled devices unless -path is given), together with
@@ -162,6 +183,7 @@ def audit_verify(
       vab audit verify /var/log/vault_audit.log
       vab audit verify -path=file -format=json /var/log/vault_audit.log
       vab audit verify -key-file=chain.json audit.log
+      vab audit verify -rotated /var/log/vault_audit.log
     """
     fmt = state.checked_format()
     expect_args(args, 1)
@@ -181,7 +203,7 @@ def audit_verify(
             key, head = _parse_key(os.environ[KEY_ENV], KEY_ENV)
         else:
             key, head = _from_server(state, fmt, file, device)
-        result = verify_lines(handle, key, None if no_head else head)
+        result = verify_lines(handle, key, None if no_head else head, rotated=rotated)
     _report(fmt, file, result)
     if not result.ok:
         raise Failure("", EXIT_TAMPERED)
