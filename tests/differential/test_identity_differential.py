@@ -282,6 +282,11 @@ LOOKUPS = [
     Step("GET", "identity/lookup/entity", query={"name": "x"}, compare=["errors"]),
 ]
 
+MERGE_POLICY = (
+    'path "secret/data/merged-{{uniq}}/*" { capabilities = ["create", "update", "read"] }'
+)
+MERGED_PATH = "secret/data/merged-{{uniq}}/x"
+
 MERGE_AND_DELETE = [
     Step("POST", "identity/entity", json=body(name="m-{{uniq}}"), capture={"m": "data.id"}),
     Step(
@@ -290,6 +295,18 @@ MERGE_AND_DELETE = [
         json=body(name="m-{{uniq}}", mount_accessor="{{acc}}", canonical_id="{{m}}"),
         capture={"malias": "data.id"},
     ),
+    # a token of the entity that is merged away below (its alias logs in)
+    Step("PUT", "sys/policies/acl/merged-{{uniq}}", json=body(policy=MERGE_POLICY), compare=[""]),
+    Step("POST", "auth/up-{{uniq}}/users/m-{{uniq}}", json=body(password="pw"), compare=[""]),
+    Step(
+        "POST",
+        "auth/up-{{uniq}}/login/m-{{uniq}}",
+        json=body(password="pw"),
+        token=None,
+        save_token="merged",
+        compare=["auth.entity_id", "auth.policies", "auth.identity_policies"],
+    ),
+    Step("GET", "auth/token/lookup-self", token="merged", compare=["data.identity_policies"]),
     Step("POST", "identity/entity/merge", json=body(), compare=["errors"]),
     Step("POST", "identity/entity/merge", json=body(to_entity_id="x"), compare=["errors"]),
     Step(
@@ -325,8 +342,56 @@ MERGE_AND_DELETE = [
     Step("GET", "identity/entity-alias/id/{{malias}}", compare=["data"], ignore=EXT),
     Step("GET", "identity/entity-alias/id/{{alias1}}", compare=[""]),
     Step("GET", "identity/entity/id/{{m}}", compare=[""]),
+    # The merged-away entity's token now carries the target entity (alice, disabled): refused.
+    Step("GET", "auth/token/lookup-self", token="merged", compare=["errors"]),
+    Step("GET", MERGED_PATH, token="merged", compare=["errors"]),
+    Step(
+        "POST",
+        "identity/entity/id/{{alice}}",
+        json=body(disabled=False, policies=["p1", "p2", "merged-{{uniq}}"]),
+        compare=[""],
+    ),
+    Step(
+        "GET",
+        "auth/token/lookup-self",
+        token="merged",
+        compare=["data.entity_id", "data.policies", "data.identity_policies"],
+        note="the target entity's identity policies",
+    ),
+    Step(
+        "POST",
+        "sys/capabilities-self",
+        json=body(paths=[MERGED_PATH]),
+        token="merged",
+        compare=["data"],
+    ),
+    Step(
+        "POST",
+        MERGED_PATH,
+        json=body(data={"a": 1}),
+        token="merged",
+        compare=["data.version"],
+        note="allowed by the target's policy",
+    ),
+    Step("GET", MERGED_PATH, token="merged", compare=["data.data"]),
+    Step(
+        "POST",
+        "auth/token/lookup",
+        json=body(token="{{token:merged}}"),
+        compare=["data.entity_id", "data.identity_policies"],
+    ),
     Step("POST", "identity/entity/batch-delete", json=body(), compare=["errors"]),
     Step("DELETE", "identity/entity/id/{{alice}}", compare=[""]),
+    # The entity it was merged into is gone: the token is refused.
+    Step("GET", "auth/token/lookup-self", token="merged", compare=["errors"]),
+    Step("GET", MERGED_PATH, token="merged", compare=["errors"]),
+    Step(
+        "POST",
+        "sys/capabilities-self",
+        json=body(paths=[MERGED_PATH]),
+        token="merged",
+        compare=["errors"],
+    ),
     Step("GET", "identity/group/id/{{g1}}", compare=["data"]),
     Step(
         "POST",
@@ -483,6 +548,26 @@ USERPASS = [
     Step("DELETE", "auth/up-{{uniq}}/users/dave", compare=[""]),
     Step("GET", "auth/up-{{uniq}}/users/dave", compare=[""]),
     Step("POST", "auth/token/renew-self", json=body(), token="dave", compare=[""]),
+    # The token's entity deleted (not merged): every request with the token is refused.
+    Step("GET", "auth/token/lookup-self", token="dave", compare=["data.entity_id"]),
+    Step("DELETE", "identity/entity/id/{{dave_entity}}", compare=[""]),
+    Step("GET", "auth/token/lookup-self", token="dave", compare=["errors"]),
+    Step("GET", "secret/data/dave-{{uniq}}", token="dave", compare=["errors"]),
+    Step(
+        "POST",
+        "sys/capabilities-self",
+        json=body(paths=["secret/data/x"]),
+        token="dave",
+        compare=["errors"],
+    ),
+    Step("POST", "auth/token/revoke-self", json=body(), token="dave", compare=["errors"]),
+    Step(
+        "POST",
+        "auth/token/lookup",
+        json=body(token="{{token:dave}}"),
+        compare=["data.entity_id", "data.identity_policies"],
+        note="not revoked",
+    ),
 ]
 
 EDGES = [

@@ -89,7 +89,8 @@ def test_disabled_entity_token_fails_but_is_not_revoked(vab: Vab) -> None:
     assert vab.get("auth/token/lookup-self", token=token).status == 200
 
 
-def test_deleted_entity_keeps_token_policies_only(vab: Vab) -> None:
+def test_deleted_entity_refuses_the_token(vab: Vab) -> None:
+    """As Vault/OpenBao: a token whose entity is gone is refused (it is not revoked)."""
     setup_user(vab)
     vab.post("sys/policies/acl/lister", {"policy": LIST_POLICIES})
     auth = login(vab)
@@ -98,7 +99,9 @@ def test_deleted_entity_keeps_token_policies_only(vab: Vab) -> None:
     assert vab.list("sys/policies/acl", token=token).status == 200
     vab.delete(f"identity/entity/id/{auth['entity_id']}")
     assert vab.list("sys/policies/acl", token=token).status == 403
-    assert vab.get("auth/token/lookup-self", token=token).status == 200
+    refused = vab.get("auth/token/lookup-self", token=token)
+    assert (refused.status, refused.errors) == (403, ["permission denied"])
+    assert vab.post("auth/token/lookup", {"token": token}).status == 200
 
 
 def test_policy_templates_see_entity_groups_and_aliases(vab: Vab) -> None:

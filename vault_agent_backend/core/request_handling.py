@@ -53,13 +53,14 @@ def authenticate(core: Core, request: Request) -> Caller:
     identity_ctx = None
     identity = core.hooks.get("identity")
     if entry.entity_id and identity is not None:
-        state = identity.caller_state(entry.entity_id)
-        if state is not None:
-            if state.disabled:
-                raise InvalidToken()
-            if not entry.no_identity_policies:
-                identity_policies = [p for p in state.policies if p not in token_policies]
-            identity_ctx = state.context
+        # As Vault: an entity merged into another is resolved to that entity; a token whose
+        # entity is gone (deleted) or disabled is refused with a plain "permission denied".
+        state = identity.caller_state(entry.entity_id, follow_merges=True)
+        if state is None or state.disabled:
+            raise InvalidToken()
+        if not entry.no_identity_policies:
+            identity_policies = [p for p in state.policies if p not in token_policies]
+        identity_ctx = state.context
     policies = token_policies + identity_policies
     is_root = "root" in policies
     try:

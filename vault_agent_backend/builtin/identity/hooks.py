@@ -1,7 +1,8 @@
 """The identity service the core calls (``core.hooks["identity"]``).
 
-* ``caller_state(entity_id)`` — identity policies, disabled flag and templating context
-  of a token's entity (cached; see :mod:`.state`);
+* ``caller_state(entity_id, follow_merges=...)`` — identity policies, disabled flag and
+  templating context of an entity (cached; see :mod:`.state`); ``follow_merges=True`` for a
+  token's entity, which may have been merged into another;
 * ``entity_for_login(mount_entry, alias)`` — find or create the entity and alias of a
   login, as Vault does on every successful login;
 * ``entity_for_external(issuer, external_id)`` and ``ensure_external_alias(...)`` — the
@@ -29,11 +30,16 @@ class IdentityService:
     def __init__(self, store: IdentityStore):
         self.store = store
 
-    def caller_state(self, entity_id: str) -> CallerState | None:
-        """The state of a token's entity, or None when the entity does not exist."""
+    def caller_state(self, entity_id: str, *, follow_merges: bool = False) -> CallerState | None:
+        """The state of an entity, or None when the entity does not exist.
+
+        ``follow_merges=True`` for a token's ``entity_id``: an entity merged into another
+        resolves to the state of the entity it was merged into (Vault's
+        ``fetchEntityAndDerivedPolicies``); None then means the entity is gone.
+        """
         if not entity_id:
             return None
-        return caller_state(self.store, entity_id)
+        return caller_state(self.store, entity_id, follow_merges=follow_merges)
 
     def entity_for_login(self, mount: MountEntry, alias: Alias) -> str:
         """The entity id of a login's alias, creating entity and alias on first login.

@@ -65,14 +65,24 @@ class CallerState:
     the groups' (sorted), duplicates kept."""
 
 
-def caller_state(store: IdentityStore, entity_id: str) -> CallerState | None:
-    """The cached state of an entity (None when it does not exist)."""
+def caller_state(
+    store: IdentityStore, entity_id: str, *, follow_merges: bool = False
+) -> CallerState | None:
+    """The cached state of an entity (None when it does not exist).
+
+    ``follow_merges`` resolves an entity merged into another to that entity's state, as
+    Vault resolves a token's entity (the state's ``entity_id`` is then the target's).
+    """
     cached = store.states.get(entity_id)
     if cached is not None:
         return cached
     epoch = store.epoch
     entity = store.entity(entity_id)
     if entity is None:
+        if follow_merges:
+            target = store.merged_into(entity_id)
+            if target is not None and target != entity_id:
+                return caller_state(store, target)
         return None
     direct, inherited = store.entity_groups(entity_id)
     groups = direct + inherited

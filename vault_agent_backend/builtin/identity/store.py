@@ -8,6 +8,9 @@ Layout below the identity mount's storage view::
     index/alias-id/<alias id>           entity id owning the alias
     index/alias/<sha256(acc\\0name)>     alias id for (mount accessor, lower-cased name)
     index/alias-ext/<sha256(iss\\0ext)>  alias id for (issuer, external_id)
+    index/merged-entity/<id>            id of the entity a merged-away entity lives on in
+                                        (every id of its ``merged_entity_ids``)
+    index/merged-entity-ready           marker: the merged-entity index is complete
 
 Every record and its index keys are written in one atomic ``apply``; every write bumps
 the core's cache generation so that all workers and nodes drop their caches. Reads go
@@ -51,6 +54,10 @@ def alias_external_key(issuer: str, external_id: str) -> str:
     return "index/alias-ext/" + _digest(issuer, external_id)
 
 
+MERGED_PREFIX = "index/merged-entity/"
+MERGED_READY = "index/merged-entity-ready"
+
+
 def _alias_keys(entity_id: str, alias: Record) -> dict[str, str]:
     keys = {"index/alias-id/" + alias["id"]: entity_id}
     if alias.get("mount_accessor"):
@@ -64,6 +71,8 @@ def _entity_keys(entity: Record) -> dict[str, str]:
     keys = {name_key(entity["name"]): entity["id"]}
     for alias in entity.get("aliases") or []:
         keys.update(_alias_keys(entity["id"], alias))
+    for merged_id in entity.get("merged_entity_ids") or []:
+        keys[MERGED_PREFIX + merged_id] = entity["id"]
     return keys
 
 
@@ -77,6 +86,8 @@ class IdentityStore:
         """Held by every write (read-modify-write of records and indexes)."""
         self._entities: dict[str, Record | None] = {}
         self._groups: dict[str, Record] | None = None
+        self._merged: dict[str, str | None] = {}
+        self._merged_ready = False
         self.states: dict[str, Any] = {}
         """Caller states per entity id (filled by ``state.caller_state``)."""
         self.epoch = 0
@@ -89,6 +100,7 @@ class IdentityStore:
         with self.lock:
             self.epoch += 1
             self._entities.clear()
+            self._merged.clear()
             self._groups = None
             self.states.clear()
 
@@ -115,6 +127,44 @@ class IdentityStore:
         if record is None:
             return None
         return cloned(record) if clone else record  # type: ignore[arg-type]
+
+    def merged_into(self, entity_id: str) -> str | None:
+        """The id of the entity that ``entity_id`` was merged into (directly or through later
+        merges), or None: Vault's ``MemDBEntityByMergedEntityID``, which resolves the entity
+        of a token whose own entity was merged away."""
+        if not entity_id or "/" in entity_id:
+            return None
+        target = self._merged.get(entity_id, _MISSING)
+        if target is _MISSING:
+            self._ensure_merged_index()
+            epoch = self.epoch
+            raw = self.view.get(MERGED_PREFIX + entity_id)
+            target = None if raw is None else raw.decode()
+            if target is not None:  # only an entity that still lists the id
+                record = self.entity(target)
+                if record is None or entity_id not in (record.get("merged_entity_ids") or []):
+                    target = None
+            with self.lock:
+                if self.epoch == epoch:
+                    self._merged[entity_id] = target
+        return target  # type: ignore[return-value]
+
+    def _ensure_merged_index(self) -> None:
+        """Index the ``merged_entity_ids`` of entities merged before the index existed (once
+        per storage; every later merge writes its keys together with the entities)."""
+        if self._merged_ready:
+            return
+        if self.view.get(MERGED_READY) is None:
+            with self.lock:
+                if self.view.get(MERGED_READY) is None:
+                    ops: list[tuple[str, bytes | None]] = []
+                    for entity_id in self.entity_ids():
+                        record = self.view.get_json("entity/" + entity_id)
+                        for merged_id in (record or {}).get("merged_entity_ids") or []:
+                            ops.append((MERGED_PREFIX + merged_id, entity_id.encode()))
+                    ops.append((MERGED_READY, b"1"))
+                    self.view.apply(ops)
+        self._merged_ready = True
 
     def entity_by_name(self, name: str, *, clone: bool = False) -> Record | None:
         """The entity with this name (case-insensitive), or None."""

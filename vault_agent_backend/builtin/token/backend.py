@@ -70,10 +70,19 @@ class TokenBackend(Backend):
         identity = self.core.hooks.get("identity")
         if not entity_id or identity is None:
             return []
-        state = identity.caller_state(entity_id)
+        state = identity.caller_state(entity_id, follow_merges=True)
         if state is None:
             return []
         return sanitize_policies(list(state.policies), False)
+
+    def lookup_identity_policies(self, entity_id: str) -> list[str]:
+        """The identity policies a token lookup shows, in Vault's order: the entity's own,
+        then its groups' (sorted); an entity merged into another shows the target's."""
+        identity = self.core.hooks.get("identity")
+        if not entity_id or identity is None:
+            return []
+        state = identity.caller_state(entity_id, follow_merges=True)
+        return [] if state is None else list(state.lookup_policies)
 
     def auth_for(self, entry: TokenEntry, *, renewable: bool) -> Auth:
         """The ``auth`` block describing a token (creation and renewal answers)."""

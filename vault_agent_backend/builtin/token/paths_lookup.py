@@ -63,7 +63,7 @@ class LookupPaths:
         """Lookup data of a token, with its entity's identity policies."""
         data = entry.lookup_data(show_id=show_id)
         if entry.entity_id and not entry.no_identity_policies:
-            identity_policies = self.backend.identity_policies(entry.entity_id)
+            identity_policies = self.backend.lookup_identity_policies(entry.entity_id)
             if identity_policies:
                 data["identity_policies"] = identity_policies
                 data["external_namespace_policies"] = {}
