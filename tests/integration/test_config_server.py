@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
+import sqlite3
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -176,6 +179,90 @@ def test_init_unseal_seal_with_hvac(sqlite_server: VabConfigServer) -> None:
     client.sys.submit_unseal_keys(keys[2:5])
     assert not client.sys.is_sealed()
     assert statuses(server, "auth/token/lookup-self", token=limited) == {200}
+
+
+def _record_term(database: Path, key_suffix: str) -> int:
+    """The key term in the header of the one stored record whose key ends with
+    ``key_suffix`` (keys are in clear; see ``storage/barrier.py`` for the record layout)."""
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        rows = conn.execute(
+            "SELECT key, value FROM vault_kv WHERE key LIKE ?", ("%/" + key_suffix,)
+        ).fetchall()
+    assert len(rows) == 1, rows
+    fmt, term, _version = struct.unpack(">BIQ", bytes(rows[0][1])[:13])
+    assert fmt == 1
+    return term
+
+
+def test_rotate_and_key_status_over_http(tmp_path: Path) -> None:
+    """``sys/rotate`` (sudo) adds a key term: ``sys/key-status`` reports it on every worker,
+    records written before stay readable (also after a restart), new ones use the new term."""
+    database = tmp_path / "vab.db"
+    storage = sqlite_storage(database)
+    server = start_vab_config(storage, workers=2, config_dir=tmp_path, initialize=True)
+    try:
+        root = server.root_token
+        code, status = server.request("GET", "sys/key-status", token=root)
+        assert code == 200, status
+        first = status["data"]["term"]
+        assert status["term"] == first >= 1 and status["data"]["install_time"]
+        assert server.request("PUT", "cubbyhole/rot-before", {"v": "old"}, root)[0] == 204
+        assert _record_term(database, "rot-before") == first
+
+        # Without sudo on sys/rotate: 403, and nothing rotated.
+        for name, caps in (("rot-plain", '"update"'), ("rot-all", '"create", "update", "read"')):
+            rules = f'path "sys/rotate" {{ capabilities = [{caps}] }}'
+            code, _ = server.request("PUT", f"sys/policies/acl/{name}", {"policy": rules}, root)
+            assert code == 204
+        code, body = server.request(
+            "POST", "auth/token/create", {"policies": ["rot-plain", "rot-all"]}, root
+        )
+        no_sudo = body["auth"]["client_token"]
+        code, body = server.request("PUT", "sys/rotate", token=no_sudo)
+        assert code == 403 and "permission denied" in body["errors"][0], body
+        assert server.request("PUT", "sys/rotate")[0] == 403  # no token at all
+        code, status = server.request("GET", "sys/key-status", token=root)
+        assert status["data"]["term"] == first
+
+        # A sudo policy (not root) may rotate.
+        rules = 'path "sys/rotate" { capabilities = ["update", "sudo"] }'
+        server.request("PUT", "sys/policies/acl/rot-sudo", {"policy": rules}, root)
+        code, body = server.request("POST", "auth/token/create", {"policies": ["rot-sudo"]}, root)
+        sudo = body["auth"]["client_token"]
+        assert server.request("PUT", "sys/rotate", token=sudo)[0] == 204
+        assert {
+            server.request("GET", "sys/key-status", token=root)[1]["data"]["term"] for _ in range(8)
+        } == {first + 1}
+        # ... and the root token.
+        assert server.request("PUT", "sys/rotate", token=root)[0] == 204
+        terms = {server.request("GET", "sys/key-status", token=root)[1]["term"] for _ in range(8)}
+        assert terms == {first + 2}
+
+        # Records of every term stay readable, whichever worker answers.
+        assert server.request("PUT", "cubbyhole/rot-after", {"v": "new"}, root)[0] == 204
+        for _ in range(6):
+            assert server.request("GET", "cubbyhole/rot-before", token=root)[1]["data"] == {
+                "v": "old"
+            }
+            assert server.request("GET", "cubbyhole/rot-after", token=root)[1]["data"] == {
+                "v": "new"
+            }
+    finally:
+        server.stop()
+
+    # A restart loads the rotated keyring: old records still open, new ones use the new term.
+    revived = start_vab_config(storage, workers=2, config_dir=tmp_path)
+    try:
+        revived.unseal(server.keys)
+        root = server.root_token
+        assert revived.request("GET", "sys/key-status", token=root)[1]["term"] == first + 2
+        code, body = revived.request("GET", "cubbyhole/rot-before", token=root)
+        assert code == 200 and body["data"] == {"v": "old"}, body
+        assert revived.request("PUT", "cubbyhole/rot-fresh", {"v": "fresh"}, root)[0] == 204
+        assert _record_term(database, "rot-before") == first
+        assert _record_term(database, "rot-fresh") == first + 2
+    finally:
+        revived.stop()
 
 
 def _self_signed(tmp_path: Path) -> tuple[str, str]:
