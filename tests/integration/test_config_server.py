@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import ipaddress
+import re
 import sqlite3
 import struct
 import threading
@@ -91,6 +92,64 @@ def test_postgresql_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("VAULT_PG_CONNECTION_URL", "postgresql://env@h/db")
     cfg = parse_config('storage "postgresql" {}')
     assert cfg.storage["connection_url"] == "postgresql://env@h/db"
+
+
+class ExampleConfigServer(VabConfigServer):
+    """``dev/vault-config.hcl`` as shipped, with only the listener address and the SQLite
+    path swapped (to a free port and a temporary directory)."""
+
+    def config_text(self, port: int) -> str:
+        text = (REPO / "dev" / "vault-config.hcl").read_text()
+        text, listeners = re.subn(
+            r'(\n\s*address\s*=\s*)"127\.0\.0\.1:8200"', rf'\1"127.0.0.1:{port}"', text
+        )
+        text, paths = re.subn(
+            r'(\n\s*path\s*=\s*)"\./vab-data\.db"',
+            lambda m: f'{m.group(1)}"{self.config_dir / "vab-data.db"}"',
+            text,
+        )
+        assert (listeners, paths) == (1, 1), "dev/vault-config.hcl changed: update this test"
+        return text
+
+
+def test_example_config_starts_a_server(tmp_path: Path) -> None:
+    """The shipped example config serves: init as its comment says (5 shares, threshold 3),
+    unseal with 3 keys, then tokens and secrets work with its lease TTLs."""
+    server = ExampleConfigServer("", config_dir=tmp_path)
+    server.start()
+    try:
+        assert (tmp_path / "vab-data.db").exists()
+        assert "Workers: 2" in server.output()
+        code, status = server.request("GET", "sys/seal-status")
+        assert code == 200 and status["sealed"] and not status["initialized"]
+        assert status["storage_type"] == "sqlite"
+        server.initialize(5, 3)
+        assert len(server.keys) == 5
+        for count, key in enumerate(server.keys[:2], start=1):
+            code, status = server.request("PUT", "sys/unseal", {"key": key})
+            assert code == 200 and status["sealed"] and status["progress"] == count
+        status = server.unseal(server.keys[2:3])
+        assert not status["sealed"] and (status["t"], status["n"]) == (3, 5)
+        assert status["cluster_name"] == "vab-dev"
+        assert statuses(server, "sys/health") == {200}
+
+        root = server.root_token
+        code, body = server.request("PUT", "cubbyhole/example", {"v": "works"}, root)
+        assert code == 204, body
+        code, body = server.request("GET", "cubbyhole/example", token=root)
+        assert code == 200 and body["data"] == {"v": "works"}, body
+        code, body = server.request("POST", "sys/mounts/kv", {"type": "kv"}, root)
+        assert code == 204, body
+        assert server.request("PUT", "kv/item", {"v": "kv"}, root)[0] == 204
+        code, body = server.request("GET", "kv/item", token=root)
+        assert code == 200 and body["data"] == {"v": "kv"}, body
+        code, body = server.request("POST", "auth/token/create", {"policies": ["default"]}, root)
+        assert code == 200 and body["auth"]["lease_duration"] == 768 * 3600, body
+        child = body["auth"]["client_token"]
+        code, body = server.request("GET", "auth/token/lookup-self", token=child)
+        assert code == 200 and body["data"]["policies"] == ["default"], body
+    finally:
+        server.stop()
 
 
 def test_tidy_callbacks_run_in_background() -> None:
