@@ -4,6 +4,7 @@ form, ttl capping, and the refusals of malformed requests."""
 from __future__ import annotations
 
 import base64
+import json
 import time
 
 import jwt
@@ -121,6 +122,46 @@ def test_login_errors_are_vault_errors(setup: Setup) -> None:
     w = setup.world
     status, body, _ = w.token_reply(setup.bot, delegation="nope", endpoint="login")
     assert status == 400 and "invalid_grant" in body["errors"][0]
+
+
+def test_login_infers_the_grant_as_a_vault_login_would(setup: Setup) -> None:
+    """``vault write auth/agent/login client_id=.. client_secret=.. subject_token=..`` has no
+    grant_type: a subject means a token exchange, no subject means client credentials. The
+    OAuth token endpoint still requires grant_type when no subject is given."""
+    w = setup.world
+    secret = ok(w.send("POST", f"identity/agent/registration/id/{setup.bot.id}/secret"))
+    creds = {"client_id": setup.bot.id, "client_secret": secret["data"]["client_secret"]}
+    exchanged = ok(
+        w.send(
+            "POST",
+            "auth/agent/login",
+            {
+                **creds,
+                "subject_token": setup.delegation,
+                "subject_token_type": "urn:vab:params:oauth:token-type:delegation",
+            },
+            token=None,
+        )
+    )["auth"]
+    assert exchanged["metadata"]["delegation_id"] == setup.delegation
+    assert exchanged["entity_id"] == setup.human_entity
+    own = w.policy("bot-own-login", 'path "secret/data/APP/*" { capabilities = ["read"] }')
+    bot = w.agent("direct-login", ceiling=[], entity_policies=[own])
+    secret = ok(w.send("POST", f"identity/agent/registration/id/{bot.id}/secret"))
+    direct_creds = {"client_id": bot.id, "client_secret": secret["data"]["client_secret"]}
+    details = json.dumps(setup.details("db"))
+    direct = ok(
+        w.send(
+            "POST",
+            "auth/agent/login",
+            {**direct_creds, "authorization_details": details},
+            token=None,
+        )
+    )["auth"]
+    assert "delegation_id" not in direct["metadata"]
+    assert direct["entity_id"] == bot.entity_id
+    ok(w.read(direct["client_token"], "db"))
+    oauth_error(w.send("POST", "auth/agent/token", token=None, form=creds), "invalid_request", 400)
 
 
 def test_client_secret_basic_and_post(setup: Setup) -> None:

@@ -96,7 +96,7 @@ def paths(backend: AgentAuthBackend) -> list[Path]:
         params = Params(req.data)
         try:
             client = backend.client_auth.authenticate(req.headers, params, audiences("login"))
-            issued = backend.issuer_service.issue(client, params)
+            issued = backend.issuer_service.issue(client, params, login=True)
         except OAuthError as exc:
             raise InvalidRequest(f"{exc.error}: {exc.description}") from None
         claims = issued.claims

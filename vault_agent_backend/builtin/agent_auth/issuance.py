@@ -104,12 +104,19 @@ class Issuer:
 
     # ----- entry point -------------------------------------------------------------------------
 
-    def issue(self, client: AuthenticatedClient, params: Params) -> Issued:
-        """Issue a token for an authenticated client, or raise :class:`OAuthError`."""
+    def issue(self, client: AuthenticatedClient, params: Params, *, login: bool = False) -> Issued:
+        """Issue a token for an authenticated client, or raise :class:`OAuthError`.
+
+        Without ``grant_type``, a subject (``subject_token`` or ``delegation_id``) means a
+        token exchange; on the Vault login endpoint (``login``), no subject means client
+        credentials, so that ``vault write auth/agent/login client_id=... ...`` works.
+        """
         registration = client.registration
         grant = params.text("grant_type")
-        if not grant and params.has("delegation_id"):
+        if not grant and (params.has("delegation_id") or params.has("subject_token")):
             grant = TOKEN_EXCHANGE
+        if not grant and login:
+            grant = CLIENT_CREDENTIALS
         if not grant:
             raise invalid_request("grant_type is required")
         if grant == CLIENT_CREDENTIALS:
