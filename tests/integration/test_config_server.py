@@ -324,6 +324,65 @@ def test_rotate_and_key_status_over_http(tmp_path: Path) -> None:
         revived.stop()
 
 
+def _stored_keys(database: Path, prefix: str) -> set[str]:
+    """The storage keys under ``prefix``, read from the SQLite file itself."""
+    with contextlib.closing(sqlite3.connect(database, timeout=10)) as conn:
+        rows = conn.execute(
+            "SELECT key FROM vault_kv WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
+        ).fetchall()
+    return {key for (key,) in rows}
+
+
+def test_background_tidy_removes_an_expired_token(tmp_path: Path) -> None:
+    """With ``tidy_interval = "1s"`` the workers' background threads revoke an expired token
+    that nobody uses: its accessor and entry disappear from storage (no request is made with
+    it or about it, so no lazy revocation on lookup can be what removed it), a live token
+    stays, and requests keep answering promptly meanwhile."""
+    database = tmp_path / "vab.db"
+    server = start_vab_config(
+        sqlite_storage(database),
+        workers=2,
+        config_dir=tmp_path,
+        extra_hcl='tidy_interval = "1s"',
+        initialize=True,
+    )
+    try:
+        root = server.root_token
+        code, body = server.request(
+            "POST", "auth/token/create", {"policies": ["default"], "ttl": "1h"}, root
+        )
+        assert code == 200, body
+        live = body["auth"]["accessor"]
+        ids_before = _stored_keys(database, "sys/token/id/")
+        code, body = server.request(
+            "POST", "auth/token/create", {"policies": ["default"], "ttl": "2s"}, root
+        )
+        assert code == 200 and body["auth"]["lease_duration"] == 2, body
+        short = body["auth"]["accessor"]
+        short_key = "sys/token/accessor/" + short
+        accessors = _stored_keys(database, "sys/token/accessor/")
+        assert {short_key, "sys/token/accessor/" + live} <= accessors
+        ids_with_short = _stored_keys(database, "sys/token/id/")
+        assert len(ids_with_short - ids_before) == 1
+
+        deadline = time.monotonic() + 30
+        slowest = 0.0
+        while short_key in _stored_keys(database, "sys/token/accessor/"):
+            assert time.monotonic() < deadline, "the expired token was not tidied within 30 s"
+            started = time.monotonic()
+            code, body = server.request("GET", "sys/mounts", token=root)
+            slowest = max(slowest, time.monotonic() - started)
+            assert code == 200, body
+            time.sleep(0.2)  # polling the database file: there is no event to wait on
+        assert slowest < 2.0, f"a request took {slowest:.1f}s while tidy ran"
+        assert _stored_keys(database, "sys/token/id/") == ids_before
+        assert "sys/token/accessor/" + live in _stored_keys(database, "sys/token/accessor/")
+        code, body = server.request("POST", "auth/token/lookup-accessor", {"accessor": live}, root)
+        assert code == 200, body
+    finally:
+        server.stop()
+
+
 def _self_signed(tmp_path: Path) -> tuple[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
