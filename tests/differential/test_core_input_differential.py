@@ -8,6 +8,7 @@ cannot express (``1e400``, ``NaN``) are in ``tests/integration/test_core_input_e
 from __future__ import annotations
 
 import pytest
+import requests
 
 from tests.differential.harness import Case, Step, assert_same
 from tests.support.processes import ServerProcess
@@ -88,7 +89,53 @@ HEALTH_QUERY = Case(
     ],
 )
 
-CASES = [NUMBERS, QUERY_AND_METHODS, HEALTH_QUERY]
+BEARER = Case(
+    "a service token in Authorization: Bearer",
+    [
+        Step(
+            "POST",
+            "auth/token/create",
+            json={"policies": DEFAULT, "ttl": "1h", "meta": {"k": "v"}},
+            save_token="b",
+            compare=["auth.policies"],
+        ),
+        *(
+            Step(
+                "GET",
+                "auth/token/lookup-self",
+                token=None,
+                headers={"Authorization": header},
+                compare=["data.id", "data.accessor", "data.policies", "data.meta", "errors"],
+                note=header.split(" ")[0] or "empty",
+            )
+            for header in (
+                "Bearer {{token:b}}",
+                "Bearer   {{token:b}}  ",
+                "Basic {{token:b}}",
+                "Bearer ",
+                "Bearer {{token:b}}x",
+            )
+        ),
+        Step(
+            "GET",
+            "sys/mounts",
+            token=None,
+            headers={"Authorization": "Bearer {{token:b}}"},
+            compare=["errors"],
+            note="the bearer's own policies apply",
+        ),
+        Step(
+            "GET",
+            "auth/token/lookup-self",
+            token="b",
+            headers={"Authorization": "Bearer {{token:root}}"},
+            compare=["data.id", "data.policies"],
+            note="X-Vault-Token wins",
+        ),
+    ],
+)
+
+CASES = [NUMBERS, QUERY_AND_METHODS, HEALTH_QUERY, BEARER]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -96,3 +143,42 @@ def test_core_input_like_openbao(
     case: Case, openbao: ServerProcess, vab_server: ServerProcess
 ) -> None:
     assert_same(case, openbao, vab_server)
+
+
+#: (method, path, body, token): successes and errors of several kinds.
+CACHE_CONTROL_REQUESTS = [
+    ("GET", "sys/mounts", None, "root"),
+    ("GET", "sys/health", None, None),
+    ("HEAD", "sys/health", None, None),
+    ("GET", "sys/seal-status", None, None),
+    ("POST", "auth/token/create", b'{"policies": ["default"]}', "root"),
+    ("PUT", "cubbyhole/cache-control", b'{"v": "1"}', "root"),
+    ("GET", "sys/mounts", None, None),
+    ("GET", "sys/mounts", None, "not-a-token"),
+    ("GET", "cubbyhole/cache-control-none", None, "root"),
+    ("GET", "sys/no-such-path", None, "root"),
+    ("POST", "auth/token/create", b"{bad json", "root"),
+    ("HEAD", "sys/mounts", None, "root"),
+    ("GET", "sys/mounts//x", None, "root"),
+]
+
+
+def test_cache_control_like_openbao(openbao: ServerProcess, vab_server: ServerProcess) -> None:
+    """The same status and ``Cache-Control`` header as OpenBao (``no-store`` everywhere)."""
+    answers: dict[str, list[tuple[str, int, str | None]]] = {}
+    for side, server in (("openbao", openbao), ("vab", vab_server)):
+        answers[side] = []
+        for method, path, body, token in CACHE_CONTROL_REQUESTS:
+            headers = {"X-Vault-Token": token} if token else {}
+            response = requests.request(
+                method,
+                f"{server.url}/v1/{path}",
+                data=body,
+                headers=headers,
+                allow_redirects=False,
+                timeout=30,
+            )
+            cache = response.headers.get("Cache-Control")
+            answers[side].append((f"{method} {path}", response.status_code, cache))
+    assert answers["vab"] == answers["openbao"]
+    assert {cache for _, _, cache in answers["vab"]} == {"no-store"}

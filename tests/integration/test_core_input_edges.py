@@ -6,6 +6,9 @@ outside int64, JSON ``null`` for bool/int fields, repeated ``?list=`` keys and H
 paths other than ``sys/health``. The same requests are compared with OpenBao in
 ``tests/differential/test_sys_differential.py`` (case "input edge cases") where a JSON
 body can express them.
+
+Also: a service token in ``Authorization: Bearer`` and ``Cache-Control: no-store`` on every
+answer (both compared with OpenBao in ``tests/differential/test_core_input_differential.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,28 @@ from tests.support.processes import ServerProcess
 HUGE_HOURS = "9" * 400 + "h"  # float("9"*400) is inf: int() of it raised OverflowError
 
 
+def _exchange(
+    server: ServerProcess,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    token: str | None = "root",
+) -> tuple[int, dict | None, http.client.HTTPMessage]:
+    """One request on a fresh connection (``X-Vault-Token: token`` unless None); the status,
+    the JSON body (None if empty) and the response headers."""
+    url = urlsplit(server.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    sent = {"X-Vault-Token": token} if token is not None else {}
+    try:
+        conn.request(method, "/v1/" + path, body=body, headers={**sent, **(headers or {})})
+        response = conn.getresponse()
+        raw = response.read()
+    finally:
+        conn.close()
+    return response.status, json.loads(raw) if raw.strip() else None, response.headers
+
+
 def _send(
     server: ServerProcess,
     method: str,
@@ -28,18 +53,9 @@ def _send(
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
 ) -> tuple[int, dict | None]:
-    """One request on a fresh connection; the status and the JSON body (None if empty)."""
-    url = urlsplit(server.url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-    try:
-        conn.request(
-            method, "/v1/" + path, body=body, headers={"X-Vault-Token": "root", **(headers or {})}
-        )
-        response = conn.getresponse()
-        raw = response.read()
-    finally:
-        conn.close()
-    return response.status, json.loads(raw) if raw.strip() else None
+    """One request on a fresh connection with the root token; the status and the JSON body."""
+    status, parsed, _headers = _exchange(server, method, path, body, headers)
+    return status, parsed
 
 
 @pytest.mark.parametrize(
@@ -180,3 +196,85 @@ def test_a_long_path_and_a_large_header_get_vault_json(vab_server: ServerProcess
         vab_server, "GET", "auth/token/lookup-self", headers={"X-Vault-Token": "x" * 200_000}
     )
     assert status == 403 and body is not None and "permission denied" in body["errors"][0]
+
+
+def _child_token(server: ServerProcess, **fields: object) -> dict:
+    raw = json.dumps({"policies": ["default"], "ttl": "1h", **fields}).encode()
+    status, body = _send(server, "POST", "auth/token/create", raw)
+    assert status == 200, body
+    return body["auth"]
+
+
+def test_authorization_bearer_service_token(vab_server: ServerProcess) -> None:
+    """``Authorization: Bearer <service token>`` (not a JWT) authenticates an ordinary request,
+    as ``X-Vault-Token`` does; ``X-Vault-Token`` wins when both are sent, as in Vault."""
+    auth = _child_token(vab_server, meta={"edge": "bearer"})
+    token = auth["client_token"]
+    for header in (f"Bearer {token}", f"Bearer  {token} "):
+        status, body, _ = _exchange(
+            vab_server,
+            "GET",
+            "auth/token/lookup-self",
+            headers={"Authorization": header},
+            token=None,
+        )
+        assert status == 200, (header, body)
+        data = body["data"]
+        assert data["id"] == token and data["accessor"] == auth["accessor"], body
+        assert data["policies"] == ["default"] and data["meta"] == {"edge": "bearer"}, body
+    status, body, _ = _exchange(
+        vab_server, "GET", "sys/mounts", headers={"Authorization": f"Bearer {token}"}, token=None
+    )
+    assert status == 403 and "permission denied" in body["errors"][0], body  # default policy
+    status, body, _ = _exchange(
+        vab_server, "GET", "sys/mounts", headers={"Authorization": "Bearer root"}, token=None
+    )
+    assert status == 200 and "sys/" in body["data"], body
+    status, body, _ = _exchange(
+        vab_server,
+        "GET",
+        "auth/token/lookup-self",
+        headers={"Authorization": "Bearer root"},
+        token=token,
+    )
+    assert status == 200 and body["data"]["id"] == token, body
+    for header in (f"Basic {token}", f"Bearer {token}x", "Bearer "):
+        status, body, _ = _exchange(
+            vab_server,
+            "GET",
+            "auth/token/lookup-self",
+            headers={"Authorization": header},
+            token=None,
+        )
+        assert status == 403 and "permission denied" in body["errors"][0], (header, body)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "token", "status"),
+    [
+        ("GET", "sys/mounts", None, "root", 200),
+        ("GET", "sys/health", None, None, 200),
+        ("GET", "sys/seal-status", None, None, 200),
+        ("POST", "auth/token/create", b'{"policies": ["default"]}', "root", 200),
+        ("PUT", "cubbyhole/edge-cache", b'{"v": "1"}', "root", 204),
+        ("GET", "sys/mounts", None, None, 403),
+        ("GET", "sys/mounts", None, "not-a-token", 403),
+        ("GET", "cubbyhole/edge-cache-none", None, "root", 404),
+        ("GET", "sys/no-such-path", None, "root", 404),
+        ("POST", "auth/token/create", b"{bad json", "root", 400),
+        ("HEAD", "sys/mounts", None, "root", 405),
+        ("GET", "sys/mounts//x", None, "root", 307),
+    ],
+)
+def test_responses_are_cache_control_no_store(
+    vab_server: ServerProcess,
+    method: str,
+    path: str,
+    body: bytes | None,
+    token: str | None,
+    status: int,
+) -> None:
+    """Vault sends ``Cache-Control: no-store`` on every answer, successes and errors alike."""
+    got, parsed, headers = _exchange(vab_server, method, path, body, token=token)
+    assert got == status, parsed
+    assert headers.get_all("Cache-Control") == ["no-store"], dict(headers)
