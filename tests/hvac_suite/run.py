@@ -55,13 +55,15 @@ TEST_FILES: tuple[str, ...] = (
     "tests/integration_tests/api/system_backend/test_audit.py",
     "tests/integration_tests/api/auth_methods/test_token.py",
     "tests/integration_tests/api/auth_methods/test_approle.py",
+    "tests/integration_tests/api/auth_methods/test_github.py",
     "tests/integration_tests/api/secrets_engines/test_kv_v1.py",
     "tests/integration_tests/api/secrets_engines/test_kv_v2.py",
     "tests/integration_tests/api/secrets_engines/test_identity.py",
 )
 
 #: import name -> pip requirement, for what hvac's tests/utils and the files above import.
-#: (Mocks for LDAP/OIDC/GitHub etc. need more: werkzeug, flask, Authlib, jwcrypto, ...)
+#: (Mocks for LDAP/OIDC etc. need more: werkzeug, flask, Authlib, jwcrypto, ...; the GitHub
+#: mock is plain http.server.)
 TEST_REQUIREMENTS: dict[str, str] = {
     "parameterized": "parameterized>=0.8.1",
     "hcl": "pyhcl>=0.4.4",  # imported by tests/utils/server_manager.py

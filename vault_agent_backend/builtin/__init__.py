@@ -25,6 +25,7 @@ AUTH_METHODS: dict[str, str] = {
     "token": "vault_agent_backend.builtin.token:factory",
     "userpass": "vault_agent_backend.builtin.userpass:factory",
     "approle": "vault_agent_backend.builtin.approle:factory",
+    "github": "vault_agent_backend.builtin.github:factory",
     "agent": "vault_agent_backend.builtin.agent_auth:factory",
 }
 """Auth method type → ``module:factory``."""
