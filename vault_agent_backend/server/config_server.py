@@ -21,7 +21,7 @@ from ..storage.base import Storage, StorageError
 from ..storage.seal import SealManager
 from ..storage.seal_state import SharedSealState
 from .config import ConfigError, ServerConfig, load_config
-from .runner import serve, start_background
+from .runner import ListenerError, bind_listener, serve, start_background
 
 
 def open_storage(cfg: ServerConfig) -> Storage:
@@ -75,6 +75,11 @@ def run_from_config(path: str, log_level: str) -> None:
     except (ConfigError, StorageError) as exc:
         click.echo(f"Error loading configuration from {path}: {exc}", err=True)
         sys.exit(1)
+    try:
+        listener = bind_listener(cfg.listener.address)
+    except ListenerError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
     workers = cfg.workers if cfg.storage_type != "inmem" else 1
     shared = SharedSealState.create()
     click.echo(
@@ -94,7 +99,7 @@ def run_from_config(path: str, log_level: str) -> None:
     tls = cfg.listener
     serve(
         app_factory,
-        tls.address,
+        listener,
         workers=workers,
         threads=8,
         certfile=None if tls.tls_disable else tls.tls_cert_file or None,

@@ -15,7 +15,7 @@ from ..storage import MemoryStorage, SQLiteStorage
 from ..storage.barrier import Barrier
 from ..storage.base import Storage
 from ..storage.seal import SealManager
-from .runner import serve, start_background
+from .runner import ListenerError, bind_listener, serve, start_background
 
 BANNER = """==> vault-agent-backend server configuration:
 
@@ -113,6 +113,12 @@ def run_dev(
     from .. import __version__
 
     api_addr = f"http://{listen_address}"
+    # Bind first: a busy port fails at once, without a banner or a stored token (as Vault).
+    try:
+        listener = bind_listener(listen_address)
+    except ListenerError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        sys.exit(1)
     core, root = build_dev_core(root_token_id, api_addr, storage)
     banner = BANNER.format(
         api_addr=api_addr,
@@ -130,4 +136,4 @@ def run_dev(
         start_background(core)
         return app
 
-    serve(app_in_worker, listen_address, workers=1, threads=16, log_level=log_level)
+    serve(app_in_worker, listener, workers=1, threads=16, log_level=log_level)

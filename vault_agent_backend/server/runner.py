@@ -3,8 +3,11 @@ and the per-worker background thread (seal synchronisation, tidy callbacks)."""
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -72,6 +75,47 @@ def start_background(core: Core, tidy_interval: float = 60.0) -> BackgroundThrea
     return thread
 
 
+class ListenerError(Exception):
+    """The listener's address cannot be bound; the message is in Vault's words."""
+
+
+def _split_address(address: str) -> tuple[str, int]:
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ListenerError(
+            "Error initializing listener of type tcp: "
+            f"listen tcp {address}: missing port in address"
+        )
+    return host.strip("[]"), int(port)
+
+
+def bind_listener(address: str, backlog: int = 2048) -> socket.socket:
+    """Bind and listen on ``host:port`` now, before anything is printed or stored, so that a
+    second server on a busy port fails at once, as Vault does; :class:`ListenerError` says
+    ``Error initializing listener of type tcp: listen tcp ADDR: bind: address already in
+    use``. The socket is handed to gunicorn by :func:`serve` (``fd://``)."""
+    host, port = _split_address(address)
+    prefix = f"Error initializing listener of type tcp: listen tcp {address}"
+    try:
+        family, kind, proto, _, sockaddr = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise ListenerError(f"{prefix}: lookup {host}: {exc.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(sockaddr)
+        sock.listen(backlog)
+    except OSError as exc:
+        sock.close()
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        if exc.errno == errno.EADDRINUSE:
+            reason = "address already in use"
+        raise ListenerError(f"{prefix}: bind: {reason[:1].lower()}{reason[1:]}") from None
+    return sock
+
+
 class GunicornServer(BaseApplication):
     """A gunicorn application whose WSGI app comes from a factory called in each worker."""
 
@@ -91,7 +135,7 @@ class GunicornServer(BaseApplication):
 
 def serve(
     app_factory: Callable[[], Any],
-    bind: str,
+    bind: str | socket.socket,
     *,
     workers: int = 1,
     threads: int = 16,
@@ -99,7 +143,10 @@ def serve(
     keyfile: str | None = None,
     log_level: str = "warning",
 ) -> None:
-    """Run gunicorn in the foreground until it is stopped."""
+    """Run gunicorn in the foreground until it is stopped. ``bind`` is an address or a socket
+    from :func:`bind_listener` (gunicorn takes it over)."""
+    if isinstance(bind, socket.socket):
+        bind = f"fd://{bind.detach()}"
     options: dict[str, Any] = {
         "bind": bind,
         "workers": workers,
