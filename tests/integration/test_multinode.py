@@ -1,4 +1,12 @@
-"""Two server nodes (two ``vab server -config`` process trees) on one PostgreSQL database."""
+"""Two server nodes (two ``vab server -config`` process trees) on one PostgreSQL database.
+
+A change made on one node must be enforced by the other on its very next request, even by
+a process that has the old state cached. Every such check therefore warms the caches first
+(a burst of requests, all answered from the old state), makes the change on the other node,
+and then expects the new answer from *every* request of a second burst, the first of which
+is the very next request. The cache tests run with one worker per node, where that first
+request certainly reaches the warmed process, and with two workers per node.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +21,18 @@ from tests.support.config_server import VabConfigServer, postgresql_storage, sta
 
 #: Both nodes sit behind one load balancer address (their issuer and token endpoint URL).
 LB_ADDR = "http://vault.lb.example:8200"
+#: Requests per burst: warms every worker's caches (2 workers), or checks all answer alike.
+BURST = 6
+#: Cache tests run on nodes of one worker (deterministic) and of two workers.
+WORKERS = pytest.mark.parametrize("nodes", [1, 2], indirect=True, ids=["1w", "2w"])
 
 
 @pytest.fixture
-def nodes(tmp_path: Path, postgres_database: str) -> Iterator[tuple[VabConfigServer, ...]]:
+def nodes(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_database: str
+) -> Iterator[tuple[VabConfigServer, ...]]:
+    """Two nodes on one database; ``request.param`` (indirect) is the workers per node."""
+    workers = getattr(request, "param", 2)
     storage = postgresql_storage(postgres_database)
     started: list[VabConfigServer] = []
     try:
@@ -26,7 +42,7 @@ def nodes(tmp_path: Path, postgres_database: str) -> Iterator[tuple[VabConfigSer
             started.append(
                 start_vab_config(
                     storage,
-                    workers=2,
+                    workers=workers,
                     config_dir=directory,
                     extra_hcl=f'api_addr = "{LB_ADDR}"',
                 )
@@ -39,6 +55,11 @@ def nodes(tmp_path: Path, postgres_database: str) -> Iterator[tuple[VabConfigSer
 
 def client(server: VabConfigServer, token: str | None = None) -> hvac.Client:
     return hvac.Client(url=server.url, token=token, timeout=30)
+
+
+def burst(server: VabConfigServer, method: str, path: str, token: str | None) -> list[int]:
+    """Statuses of :data:`BURST` requests, each on a new connection, in order."""
+    return [server.request(method, path, token=token)[0] for _ in range(BURST)]
 
 
 def test_init_on_one_node_unseal_each_node(nodes: tuple[VabConfigServer, ...]) -> None:
@@ -72,42 +93,65 @@ def unsealed(nodes: tuple[VabConfigServer, ...]) -> tuple[VabConfigServer, ...]:
     return nodes
 
 
+@WORKERS
 def test_tokens_across_nodes(unsealed: tuple[VabConfigServer, ...]) -> None:
     a, b = unsealed
     root_a = client(a, a.root_token)
     token = root_a.auth.token.create(policies=["default"], ttl="1h")["auth"]["client_token"]
     on_b = client(b, token)
     assert on_b.auth.token.lookup_self()["data"]["id"] == token
+    assert burst(a, "GET", "auth/token/lookup-self", token) == [200] * BURST
+    assert burst(b, "GET", "auth/token/lookup-self", token) == [200] * BURST
     client(b, b.root_token).auth.token.revoke(token)
-    code, _ = a.request("GET", "auth/token/lookup-self", token=token)
-    assert code == 403
-    code, _ = b.request("GET", "auth/token/lookup-self", token=token)
-    assert code == 403
+    assert burst(a, "GET", "auth/token/lookup-self", token) == [403] * BURST
+    assert burst(b, "GET", "auth/token/lookup-self", token) == [403] * BURST
 
 
+@WORKERS
 def test_policy_change_enforced_on_the_other_node(unsealed: tuple[VabConfigServer, ...]) -> None:
     a, b = unsealed
     root_a = client(a, a.root_token)
     root_a.sys.create_or_update_policy("mn", 'path "sys/mounts" { capabilities = ["read"] }')
     token = root_a.auth.token.create(policies=["mn"])["auth"]["client_token"]
-    assert b.request("GET", "sys/mounts", token=token)[0] == 200
+    assert burst(b, "GET", "sys/mounts", token) == [200] * BURST  # cached on b
     root_a.sys.create_or_update_policy("mn", 'path "sys/mounts" { capabilities = ["deny"] }')
-    assert b.request("GET", "sys/mounts", token=token)[0] == 403
+    assert burst(b, "GET", "sys/mounts", token) == [403] * BURST
     root_a.sys.create_or_update_policy("mn", 'path "sys/mounts" { capabilities = ["read"] }')
-    assert b.request("GET", "sys/mounts", token=token)[0] == 200
+    assert burst(b, "GET", "sys/mounts", token) == [200] * BURST
     root_a.sys.delete_policy("mn")
-    assert b.request("GET", "sys/mounts", token=token)[0] == 403
+    assert burst(b, "GET", "sys/mounts", token) == [403] * BURST
 
 
+@WORKERS
 def test_mount_table_change_seen_by_the_other_node(unsealed: tuple[VabConfigServer, ...]) -> None:
     a, b = unsealed
+    no_route = 'no handler for route "shared-kv/item'
+
+    def mounted_on_b() -> list[bool]:
+        return [
+            "shared-kv/" in b.request("GET", "sys/mounts", token=b.root_token)[1]["data"]
+            for _ in range(BURST)
+        ]
+
+    def read_on_a() -> list[tuple[int, list[str]]]:
+        answers = [a.request("GET", "shared-kv/item", token=a.root_token) for _ in range(BURST)]
+        return [(code, body.get("errors", [])) for code, body in answers]
+
+    # Both nodes have loaded (cached) the mount table without the mount.
+    assert mounted_on_b() == [False] * BURST
+    assert all(code == 404 and no_route in " ".join(err) for code, err in read_on_a()), read_on_a()
     client(a, a.root_token).sys.enable_secrets_engine("kv", path="shared-kv")
-    root_b = client(b, b.root_token)
-    assert "shared-kv/" in root_b.sys.list_mounted_secrets_engines()["data"]
-    root_b.write("shared-kv/item", value="from-b")
-    assert client(a, a.root_token).read("shared-kv/item")["data"]["value"] == "from-b"
-    root_b.sys.disable_secrets_engine("shared-kv")
-    assert a.request("GET", "shared-kv/item", token=a.root_token)[0] == 404
+    writes = [
+        b.request("PUT", "shared-kv/item", {"value": f"from-b-{i}"}, b.root_token)[0]
+        for i in range(BURST)
+    ]
+    assert writes == [204] * BURST  # routed to the new mount from the very first write
+    assert mounted_on_b() == [True] * BURST
+    assert read_on_a() == [(200, [])] * BURST
+    assert client(a, a.root_token).read("shared-kv/item")["data"]["value"] == f"from-b-{BURST - 1}"
+    client(b, b.root_token).sys.disable_secrets_engine("shared-kv")
+    answers = read_on_a()
+    assert all(code == 404 and no_route in " ".join(err) for code, err in answers), answers
 
 
 def test_nothing_in_clear_in_the_postgresql_table(
@@ -134,6 +178,7 @@ def test_nothing_in_clear_in_the_postgresql_table(
         assert needle.encode() not in blob, f"{needle!r} stored in clear"
 
 
+@WORKERS
 def test_agent_suspension_on_one_node_enforced_on_the_other(
     unsealed: tuple[VabConfigServer, ...],
 ) -> None:
@@ -153,7 +198,11 @@ def test_agent_suspension_on_one_node_enforced_on_the_other(
     scenario.write_secret("shared", {"v": "1"})
     path = f"{scenario.kv}/data/shared"
     token = scenario.token(scenario.rar_read("shared"))
-    assert send_b("GET", path, token=token)[0] == 200
+
+    def statuses_b() -> list[int]:
+        return [send_b("GET", path, token=token)[0] for _ in range(BURST)]
+
+    assert statuses_b() == [200] * BURST  # b has the registration and decision cached
     status, _, _ = send_a(
         "POST",
         f"identity/agent/registration/id/{scenario.registration_id}",
@@ -161,15 +210,16 @@ def test_agent_suspension_on_one_node_enforced_on_the_other(
         a.root_token,
     )
     assert status in (200, 204)
-    status, body, _headers = send_b("GET", path, token=token)
+    status, body, _headers = send_b("GET", path, token=token)  # the very next request
     assert status == 403 and "permission denied" in " ".join(body["errors"])
+    assert statuses_b() == [403] * BURST
     send_a(
         "POST",
         f"identity/agent/registration/id/{scenario.registration_id}",
         {"status": "active"},
         a.root_token,
     )
-    assert send_b("GET", path, token=token)[0] == 200
+    assert statuses_b() == [200] * BURST
 
 
 def test_a_client_assertion_used_on_one_node_is_refused_on_the_other(
