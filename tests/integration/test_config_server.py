@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import http.client
 import ipaddress
 import re
 import sqlite3
@@ -456,44 +457,90 @@ def test_nothing_in_clear_in_the_sqlite_file(
         assert needle.encode() not in raw, f"{needle!r} stored in clear"
 
 
-def _write_load(server: VabConfigServer, acked: dict[str, str], stop: threading.Event, worker: int):
+#: Every third request of the write load creates a token instead of writing a secret.
+TOKEN_EVERY = 3
+
+
+def _write_load(
+    server: VabConfigServer,
+    acked: dict[str, str],
+    tokens: dict[str, tuple[str, str]],
+    stop: threading.Event,
+    worker: int,
+) -> None:
+    """Write until the server dies: single-key secrets (``acked``: key -> value) and tokens,
+    each several keys in one atomic write (``tokens``: name -> (token, accessor))."""
     i = 0
     while not stop.is_set():
-        key, value = f"w{worker}-{i}", f"value-{worker}-{i}-" + "x" * (i % 200)
+        key = f"w{worker}-{i}"
         try:
-            code, _ = server.request(
-                "PUT", f"cubbyhole/crash/{key}", {"v": value}, server.root_token
-            )
-        except OSError:
-            return  # the server is gone
-        if code in (200, 204):
-            acked[key] = value
+            if i % TOKEN_EVERY == TOKEN_EVERY - 1:
+                body = {"policies": ["default"], "ttl": "1h", "meta": {"crash": key}}
+                code, answer = server.request("POST", "auth/token/create", body, server.root_token)
+                if code == 200:
+                    tokens[key] = (answer["auth"]["client_token"], answer["auth"]["accessor"])
+            else:
+                value = f"value-{worker}-{i}-" + "x" * (i % 200)
+                code, _ = server.request(
+                    "PUT", f"cubbyhole/crash/{key}", {"v": value}, server.root_token
+                )
+                if code in (200, 204):
+                    acked[key] = value
+        except (OSError, http.client.HTTPException, ValueError):
+            return  # the server is gone (mid-answer: no or a cut body)
         i += 1
+
+
+def _check_tokens(server: VabConfigServer, tokens: dict[str, tuple[str, str]]) -> None:
+    """Every acknowledged token is whole: its accessor resolves to it and it works itself;
+    no stored accessor (also of creations killed before their answer) is dangling."""
+    root = server.root_token
+    for name, (token, accessor) in tokens.items():
+        code, body = server.request(
+            "POST", "auth/token/lookup-accessor", {"accessor": accessor}, root
+        )
+        assert code == 200, (name, body)
+        assert body["data"]["accessor"] == accessor and body["data"]["meta"] == {"crash": name}
+        code, body = server.request("GET", "auth/token/lookup-self", token=token)
+        assert code == 200, (name, body)
+        assert body["data"]["id"] == token and body["data"]["accessor"] == accessor
+        assert body["data"]["meta"] == {"crash": name}
+    code, body = server.request("LIST", "auth/token/accessors", token=root)
+    assert code == 200, body
+    stored = set(body["data"]["keys"])
+    assert {accessor for _, accessor in tokens.values()} <= stored
+    for accessor in stored:
+        code, body = server.request(
+            "POST", "auth/token/lookup-accessor", {"accessor": accessor}, root
+        )
+        assert code == 200 and body["data"]["accessor"] == accessor, (accessor, body)
 
 
 def crash_and_recover(server: VabConfigServer, restart) -> None:
     """SIGKILL the server under write load; after restart every acknowledged write is there
     and every stored record is whole."""
     acked: dict[str, str] = {}
+    tokens: dict[str, tuple[str, str]] = {}
     stop = threading.Event()
     writers = [
-        threading.Thread(target=_write_load, args=(server, acked, stop, n)) for n in range(4)
+        threading.Thread(target=_write_load, args=(server, acked, tokens, stop, n))
+        for n in range(4)
     ]
     for thread in writers:
         thread.start()
     deadline = time.monotonic() + 30
-    while len(acked) < 150 and time.monotonic() < deadline:
+    while (len(acked) < 150 or len(tokens) < 60) and time.monotonic() < deadline:
         time.sleep(0.05)
     server.stop(graceful=False)  # SIGKILL to the whole process group, mid-write
     stop.set()
     for thread in writers:
         thread.join(30)
-    assert len(acked) >= 150
+    assert len(acked) >= 150 and len(tokens) >= 60, (len(acked), len(tokens))
     revived: VabConfigServer = restart()
     try:
         assert revived.request("GET", "sys/seal-status")[1]["sealed"]
         revived.unseal(server.keys)
-        token = server.root_token
+        revived.root_token = token = server.root_token
         for key, value in acked.items():
             code, body = revived.request("GET", f"cubbyhole/crash/{key}", token=token)
             assert code == 200 and body["data"] == {"v": value}, key
@@ -502,6 +549,7 @@ def crash_and_recover(server: VabConfigServer, restart) -> None:
         for key in body["data"]["keys"]:  # also writes killed before their answer: whole
             code, record = revived.request("GET", f"cubbyhole/crash/{key}", token=token)
             assert code == 200 and record["data"]["v"].startswith("value-"), key
+        _check_tokens(revived, tokens)
     finally:
         revived.stop()
 
