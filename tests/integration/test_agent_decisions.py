@@ -103,7 +103,9 @@ def test_allowed_delegated_read(vab_server, make, kind) -> None:
 # ----- one layer denies, the others allow -------------------------------------------------------
 
 
-def _single_layer_denial(vab_server, sc: Scenario, token: str, layer: str, reason: str) -> None:
+def _single_layer_denial(
+    vab_server, sc: Scenario, token: str, layer: str, reason: str, policy: str
+) -> None:
     sc.write_secret("target", {"v": 1})
     path = f"{sc.kv}/data/target"
     with pytest.raises(Forbidden):
@@ -114,33 +116,51 @@ def _single_layer_denial(vab_server, sc: Scenario, token: str, layer: str, reaso
     verdicts = {v["layer"]: v["allowed"] for v in explained["layers"]}
     assert verdicts.pop(layer) is False
     assert verdicts and all(verdicts.values()), explained  # every other layer allows
+    # The refusing layer names the policy (or RAR entry) and the stanza that decided.
+    refusing = next(v for v in explained["layers"] if v["layer"] == layer)
+    assert refusing["deciding_policies"] == [policy], refusing
+    assert refusing["matched_path"] == path, refusing
+    assert "read" not in refusing["capabilities"], refusing
+
+
+# In each scenario the refusing layer has a stanza for the exact path that does not grant
+# read (or denies it), so explain can name the policy and the stanza that decided.
+TARGET_LIST_ONLY = (
+    'path "KV/data/other" { capabilities = ["read"] }\n'
+    'path "KV/data/target" { capabilities = ["list"] }'
+)
+TARGET_DENIED = BROAD + '\npath "KV/data/target" { capabilities = ["deny"] }'
 
 
 def test_denied_by_human_layer_only(vab_server, make) -> None:
-    sc = make(
-        human_hcl='path "KV/data/other" { capabilities = ["read"] }',
-        baseline_hcl=BROAD,
-    )
+    sc = make(human_hcl=TARGET_LIST_ONLY, baseline_hcl=BROAD)
     token = sc.token(sc.rar_read())
-    _single_layer_denial(vab_server, sc, token, "human", "HUMAN_POLICY_DENIED")
+    _single_layer_denial(vab_server, sc, token, "human", "HUMAN_POLICY_DENIED", f"human-{sc.tag}")
 
 
 def test_denied_by_baseline_layer_only(vab_server, make) -> None:
-    sc = make(baseline_hcl='path "KV/data/other" { capabilities = ["read"] }')
+    sc = make(baseline_hcl=TARGET_DENIED)
     token = sc.token(sc.rar_read())
-    _single_layer_denial(vab_server, sc, token, "baseline", "BASELINE_POLICY_DENIED")
+    _single_layer_denial(
+        vab_server, sc, token, "baseline", "BASELINE_POLICY_DENIED", f"baseline-{sc.tag}"
+    )
 
 
 def test_denied_by_ceiling_layer_only(vab_server, make) -> None:
-    sc = make(ceiling_hcl='path "KV/data/other" { capabilities = ["read"] }', baseline_hcl=BROAD)
+    sc = make(ceiling_hcl=TARGET_LIST_ONLY, baseline_hcl=BROAD)
     token = sc.token(sc.rar_read())
-    _single_layer_denial(vab_server, sc, token, "ceiling", "CEILING_POLICY_DENIED")
+    _single_layer_denial(
+        vab_server, sc, token, "ceiling", "CEILING_POLICY_DENIED", f"ceiling-{sc.tag}"
+    )
 
 
 def test_denied_by_authorization_details_only(vab_server, make) -> None:
     sc = make(baseline_hcl=BROAD)
-    token = sc.token(sc.rar_read("other"))
-    _single_layer_denial(vab_server, sc, token, "authorization_details", RAR_NO_MATCH)
+    rar = [path_access(f"{sc.kv}/data/other", "read"), path_access(f"{sc.kv}/data/target", "list")]
+    token = sc.token(rar)
+    _single_layer_denial(
+        vab_server, sc, token, "authorization_details", RAR_NO_MATCH, "authorization_details[1]"
+    )
 
 
 @pytest.mark.parametrize("no_default", [False, True])
@@ -337,19 +357,43 @@ def test_policy_changes_take_effect_on_the_next_request(vab_server, make) -> Non
 
 
 def test_capabilities_self_is_the_intersection(vab_server, make) -> None:
+    # Every layer also grants root-protected sys paths (and a plain one, as a control).
+    sys_hcl = (
+        'path "sys/audit" { capabilities = ["read", "sudo"] }\n'
+        'path "sys/raw/*" { capabilities = ["read", "sudo"] }\n'
+        'path "sys/policies/acl/*" { capabilities = ["read"] }\n'
+    )
     sc = make(
-        ceiling_hcl='path "KV/data/*" { capabilities = ["read", "list", "update"] }',
+        human_hcl=BROAD + "\n" + sys_hcl,
+        ceiling_hcl='path "KV/data/*" { capabilities = ["read", "list", "update"] }\n' + sys_hcl,
         # No default policy in a baseline: it must grant capabilities-self itself.
         baseline_hcl='path "KV/data/*" { capabilities = ["read", "update", "create"] }\n'
-        'path "sys/capabilities-self" { capabilities = ["update"] }',
+        'path "sys/capabilities-self" { capabilities = ["update"] }\n' + sys_hcl,
     )
-    token = sc.token([path_access(f"{sc.kv}/data/*", "read", "update", "delete")])
+    token = sc.token(
+        [
+            path_access(f"{sc.kv}/data/*", "read", "update", "delete"),
+            path_access("sys/audit", "read", "sudo"),
+            path_access("sys/raw/*", "read", "sudo"),
+            path_access("sys/policies/acl/*", "read"),
+        ]
+    )
+    client = hvac_client(vab_server, token)
     path = f"{sc.kv}/data/x"
-    caps = hvac_client(vab_server, token).sys.get_capabilities(paths=[path])
+    caps = client.sys.get_capabilities(paths=[path])
     assert caps["capabilities"] == ["read", "update"]
-    assert hvac_client(vab_server, token).sys.get_capabilities(paths=["cubbyhole/x"])[
-        "capabilities"
-    ] == ["deny"]
+    assert client.sys.get_capabilities(paths=["cubbyhole/x"])["capabilities"] == ["deny"]
+    assert client.sys.get_capabilities(paths=["sys/policies/acl/x"])["capabilities"] == ["read"]
+    # Root-protected paths: every layer grants them, but a request there is refused (SPEC §6),
+    # so capabilities-self must not report them.
+    for protected in ("sys/audit", "sys/raw/x"):
+        assert client.sys.get_capabilities(paths=[protected])["capabilities"] == ["deny"]
+    assert_agent_denied(sc.send("GET", "sys/audit", token=token), "root-protected")
+    assert_agent_denied(sc.send("GET", "sys/raw/x", token=token), "root-protected")
+    # sys/capabilities asked (by root) about the agent token answers the same.
+    body = ok(sc.send("POST", "sys/capabilities", {"token": token, "paths": [path, "sys/audit"]}))
+    assert body["data"][path] == ["read", "update"]
+    assert body["data"]["sys/audit"] == ["deny"]
 
 
 def test_agent_tokens_never_mint_renew_wrap_or_reach_cubbyhole(vab_server, make) -> None:
@@ -359,10 +403,14 @@ def test_agent_tokens_never_mint_renew_wrap_or_reach_cubbyhole(vab_server, make)
     sc = make(human_hcl=everything, ceiling_hcl=everything)
     token = sc.token([path_access("*", "create", "read", "update", "delete", "list", "sudo")])
     sc.write_secret("w", {"v": 1})
+    no_tokens = "cannot create or renew tokens or leases"
     cases = [
-        ("POST", "auth/token/create", {}, "cannot create, renew or revoke tokens"),
-        ("POST", "auth/token/renew-self", {}, "cannot create, renew or revoke tokens"),
-        ("POST", "sys/leases/renew", {"lease_id": "x"}, "cannot create, renew or revoke tokens"),
+        ("POST", "auth/token/create", {}, no_tokens),
+        ("POST", "auth/token/create-orphan", {}, no_tokens),
+        ("POST", "auth/token/renew-self", {}, no_tokens),
+        ("POST", "auth/token/renew", {"token": "x"}, no_tokens),
+        ("POST", "sys/leases/renew", {"lease_id": "x"}, no_tokens),
+        ("POST", "auth/token/revoke-self", {}, "revoke-self does not apply"),
         ("POST", "cubbyhole/x", {"a": 1}, "no cubbyhole"),
         ("POST", "sys/wrapping/wrap", {"a": 1}, "response wrapping"),
         ("GET", "sys/audit", None, "root-protected"),
@@ -382,6 +430,26 @@ def test_agent_tokens_never_mint_renew_wrap_or_reach_cubbyhole(vab_server, make)
         assert exc.code == 403 and "response wrapping" in exc.read().decode()
     # The same request without wrapping is fine.
     ok(sc.send("GET", f"{sc.kv}/data/w", token=token))
+
+
+def test_agent_tokens_revoke_tokens_when_the_layers_allow(vab_server, make) -> None:
+    """Revoking ends access, it extends nothing (SPEC §6 forbids minting and renewing): an
+    agent token revokes a Vault token when every layer allows ``auth/token/revoke``."""
+    revoke = 'path "auth/token/revoke" { capabilities = ["update"] }'
+    sc = make(human_hcl=BROAD + "\n" + revoke, ceiling_hcl=BROAD + "\n" + revoke)
+    token = sc.token([path_access("auth/token/revoke", "update")])
+    victim = ok(sc.send("POST", "auth/token/create", {"policies": ["default"]}))["auth"]
+    ok(sc.send("POST", "auth/token/revoke", {"token": victim["client_token"]}, token=token))
+    status, _, _ = sc.send("POST", "auth/token/lookup", {"token": victim["client_token"]})
+    assert status in (400, 403), status  # gone
+    # Without the capability in one layer (here the RAR) it is refused like anything else.
+    other = ok(sc.send("POST", "auth/token/create", {"policies": ["default"]}))["auth"]
+    narrow = sc.token(sc.rar_read("x"))
+    assert_agent_denied(
+        sc.send("POST", "auth/token/revoke", {"token": other["client_token"]}, token=narrow),
+        RAR_NO_MATCH,
+    )
+    ok(sc.send("POST", "auth/token/lookup", {"token": other["client_token"]}))
 
 
 def test_activity_counts_allowed_and_denied(vab_server, make) -> None:

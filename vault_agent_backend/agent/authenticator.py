@@ -15,6 +15,7 @@ invalidates through the cache generation.
 from __future__ import annotations
 
 import threading
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..builtin.agent_registry.service import AgentRegistry, agent_registry
@@ -28,7 +29,13 @@ from ..builtin.oauth_resource_server import resource_server as get_resource_serv
 from ..framework.request import Caller, Request
 from ..policy.rar import RARError, parse_authorization_details
 from .context import AgentContext
-from .decision import AgentACL, AgentDecision, AgentDenied, token_restriction
+from .decision import (
+    AgentACL,
+    AgentDecision,
+    AgentDenied,
+    is_root_protected,
+    token_restriction,
+)
 from .layers import build_layers
 
 if TYPE_CHECKING:
@@ -80,7 +87,12 @@ class AgentAuthenticator:
         def count(decision: AgentDecision) -> None:
             registry.activity.record(ctx.registration_id, decision.allowed, decision.layer)
 
-        ctx.acl = AgentACL(self.layers_for(ctx), self.resource_server.resource_metadata_url, count)
+        ctx.acl = AgentACL(
+            self.layers_for(ctx),
+            self.resource_server.resource_metadata_url,
+            count,
+            root_protected=partial(is_root_protected, self.core),
+        )
         return Caller(
             token=ctx,
             policies=list(ctx.policies),

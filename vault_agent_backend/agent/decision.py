@@ -3,8 +3,12 @@
 Each layer is a complete ACL of its own (``core.policy_store.acl``) or the token's
 authorization details (:class:`~vault_agent_backend.policy.rar.RARLayer`); a request is
 allowed iff every layer allows it, so the parameter constraints of all layers apply
-together. Agent tokens are never allowed to mint, renew or revoke tokens, to use
-response wrapping or cubbyhole, or to reach root-protected paths.
+together. Agent tokens are never allowed to create or renew tokens or leases, to use
+response wrapping or cubbyhole, or to reach root-protected paths (SPEC §6: nothing outlives
+the JWT). Revoking is not minting: ``auth/token/revoke``, ``revoke-accessor``,
+``sys/leases/revoke`` ... end access and are governed by the layers like any other request.
+Only ``auth/token/revoke-self`` is refused: an agent token is not a Vault token, so there is
+no "self" to revoke (its issuer revokes it, e.g. ``auth/agent/revoke``).
 
 Every refusal is a 403 whose errors carry the reason and ``permission denied`` and whose
 ``WWW-Authenticate`` header points at the RFC 9728 metadata (:class:`AgentDenied`).
@@ -26,6 +30,7 @@ __all__ = [
     "AgentDenied",
     "Layer",
     "LayerVerdict",
+    "is_root_protected",
     "token_restriction",
 ]
 
@@ -41,11 +46,11 @@ LAYER_REASONS: Mapping[str, str] = {
 #: Paths that reveal what the token may do: not gated by the RAR and delegation layers.
 SELF_DESCRIBING = frozenset({"sys/capabilities-self", "auth/token/lookup-self"})
 EXPLAIN_PATH = "sys/agent/explain"
-_NO_TOKENS = "agent tokens are not Vault tokens: they cannot create, renew or revoke tokens"
+_NO_TOKENS = "agent tokens are not Vault tokens: they cannot create or renew tokens or leases"
+_NO_REVOKE_SELF = "agent tokens are not Vault tokens: revoke-self does not apply to them"
 _MINTING_PREFIXES = (
     "auth/token/create",
     "auth/token/renew",
-    "auth/token/revoke-self",
     "sys/renew",
     "sys/leases/renew",
 )
@@ -73,7 +78,19 @@ def token_restriction(operation: str, path: str, wrap_ttl: int, root_protected: 
         return "agent tokens cannot use response wrapping"
     if path.startswith(_MINTING_PREFIXES):
         return _NO_TOKENS
+    if path.startswith("auth/token/revoke-self"):
+        return _NO_REVOKE_SELF
     return None
+
+
+def is_root_protected(core: Any, path: str) -> bool:
+    """Whether the request pipeline treats ``path`` as root-protected: the ``root`` globs
+    of the backend it routes to, on the path relative to the mount."""
+    routed = core.route(path)
+    if routed is None:
+        return False
+    entry, backend = routed
+    return backend.special.is_root(path[len(entry.route_path) :])
 
 
 @dataclass(frozen=True)
@@ -169,10 +186,14 @@ class AgentACL:
         layers: Sequence[Layer],
         resource_metadata_url: str = "",
         on_decision: Callable[[AgentDecision], None] | None = None,
+        root_protected: Callable[[str], bool] | None = None,
     ):
         self.layers = tuple(layers)
         self.resource_metadata_url = resource_metadata_url
         self.on_decision = on_decision
+        self.root_protected = root_protected
+        """Whether a path is root-protected (the router's check; for :meth:`capabilities`,
+        which is asked about a path, not handed a routed request)."""
         self.is_root = False
         self.policy_names = [p for layer in self.layers for p in layer.policies]
 
@@ -278,8 +299,11 @@ class AgentACL:
         return all(layer.acl.has_mount_access(mount_path) for layer in self.layers)
 
     def capabilities(self, path: str) -> list[str]:
-        """The intersection of every layer's capabilities on ``path`` (RAR included)."""
+        """The intersection of every layer's capabilities on ``path`` (RAR included);
+        ``["deny"]`` where a request with the token is refused whatever the layers say
+        (root-protected paths, cubbyhole, wrapping, minting)."""
         path = path.lstrip("/")
-        if token_restriction("read", path, 0, False) is not None:
+        protected = self.root_protected is not None and self.root_protected(path)
+        if token_restriction("read", path, 0, protected) is not None:
             return ["deny"]
         return intersect_capabilities([layer.acl.capabilities(path) for layer in self.layers])

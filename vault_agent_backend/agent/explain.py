@@ -10,11 +10,12 @@ real request would be), or ``agent`` (registration id or display name) with an o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..framework.errors import InvalidRequest
 from ..policy.rar import RARError, parse_authorization_details
-from .decision import AgentACL, AgentDenied
+from .decision import AgentACL, AgentDenied, is_root_protected
 from .layers import build_layers
 
 if TYPE_CHECKING:
@@ -52,11 +53,7 @@ def explain_requests(acl: AgentACL, core: Core, raw_requests: Any) -> list[dict[
     """Evaluate every request against every layer of ``acl``."""
     results = []
     for path, operation, data in _requests(raw_requests):
-        routed = core.route(path)
-        root_protected = False
-        if routed is not None:
-            entry, backend = routed
-            root_protected = backend.special.is_root(path[len(entry.route_path) :])
+        root_protected = is_root_protected(core, path)
         decision = acl.evaluate(operation, path, data, 0, root_protected, complete=True)
         results.append({"path": path, "operation": operation, **decision.to_json()})
     return results
@@ -99,7 +96,11 @@ def explain_token(auth: AgentAuthenticator, token: str, raw_requests: Any) -> di
                 for path, operation, _ in requests
             ],
         }
-    acl = AgentACL(auth.layers_for(ctx), auth.resource_server.resource_metadata_url)
+    acl = AgentACL(
+        auth.layers_for(ctx),
+        auth.resource_server.resource_metadata_url,
+        root_protected=partial(is_root_protected, auth.core),
+    )
     return {
         "token_valid": True,
         **_summary(ctx),
@@ -148,7 +149,11 @@ def explain_unverified(
         no_default_policy=False,
         rar=rar,
     )
-    acl = AgentACL(layers, auth.resource_server.resource_metadata_url)
+    acl = AgentACL(
+        layers,
+        auth.resource_server.resource_metadata_url,
+        root_protected=partial(is_root_protected, auth.core),
+    )
     return {
         "mode": "delegated" if delegated else "direct",
         "agent": {
