@@ -4,16 +4,26 @@ banner, ``~/.vault-token`` untouched); half-sent requests cannot hold every thre
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
+from tests.integration.test_config_server import _self_signed
+from tests.support.config_server import VabConfigServer
 from tests.support.ports import LOOPBACK
 from tests.support.processes import REPO_ROOT, start_vab_dev
+from vault_agent_backend.server.config import ConfigError, parse_config
+from vault_agent_backend.server.config_server import CONFIG_THREADS
 
 pytestmark = pytest.mark.integration
 
@@ -73,3 +83,139 @@ def test_config_server_on_a_busy_port_fails_at_once(tmp_path: Path) -> None:
     assert result.returncode == 1, result
     assert BUSY.format(port=port) in result.stderr
     assert "server started" not in result.stdout
+
+
+# -- read timeouts (Vault's http_read_header_timeout / http_read_timeout) -------------------
+
+
+class TimeoutServer(VabConfigServer):
+    """A one-worker in-memory config server whose listener has short read timeouts."""
+
+    def config_text(self, port: int) -> str:
+        if self.tls:
+            tls = f'  tls_cert_file = "{self.tls[0]}"\n  tls_key_file = "{self.tls[1]}"\n'
+        else:
+            tls = "  tls_disable = true\n"
+        return (
+            'storage "inmem" {}\n'
+            f'listener "tcp" {{\n  address = "{LOOPBACK}:{port}"\n{tls}'
+            '  http_read_header_timeout = "1s"\n  http_read_timeout = "2s"\n}\n'
+        )
+
+
+@pytest.fixture
+def timeout_server() -> Iterator[TimeoutServer]:
+    server = TimeoutServer("", workers=1)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _half_open(port: int, payload: bytes) -> socket.socket:
+    sock = socket.create_connection((LOOPBACK, port), timeout=30)
+    sock.sendall(payload)
+    return sock
+
+
+def test_half_open_connections_do_not_freeze_the_server(timeout_server: TimeoutServer) -> None:
+    """More half-sent requests than the worker has threads (unfinished heads, and bodies
+    shorter than their Content-Length): a normal request is still answered, once the read
+    timeouts have freed the threads; the stalled connections are closed."""
+    heads = b"GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n"
+    bodies = (
+        b"PUT /v1/sys/unseal HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 100\r\n\r\n{"key":'
+    )
+    stalled = [
+        _half_open(timeout_server.port, heads if i % 2 else bodies)
+        for i in range(2 * CONFIG_THREADS)
+    ]
+    try:
+        conn = http.client.HTTPConnection(LOOPBACK, timeout_server.port, timeout=20)
+        try:
+            conn.request("GET", "/v1/sys/seal-status")
+            response = conn.getresponse()
+            assert response.status == 200
+            assert json.loads(response.read())["sealed"] is True
+        finally:
+            conn.close()
+        for sock in stalled:
+            # The server gives up on each: a stalled head is closed without an answer (as
+            # Go's server does), a stalled body gets a 400 and the connection closes.
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+            assert received == b"" or received.startswith(b"HTTP/1.1 400 "), received
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+def test_half_open_tls_connections_do_not_freeze_the_server(tmp_path: Path) -> None:
+    """The same over TLS: stalled handshakes (half a ClientHello) and stalled heads after a
+    handshake are bounded by the read timeouts too."""
+    tls = _self_signed(tmp_path)
+    server = TimeoutServer("", workers=1, tls=tls)
+    server.start()
+    stalled: list[socket.socket] = []
+    try:
+        context = ssl.create_default_context(cafile=tls[0])
+        for i in range(2 * CONFIG_THREADS):
+            if i % 2:
+                # A TLS record header announcing 512 bytes of handshake, then nothing.
+                stalled.append(_half_open(server.port, b"\x16\x03\x01\x02\x00"))
+            else:
+                raw = socket.create_connection((LOOPBACK, server.port), timeout=30)
+                sock = context.wrap_socket(raw, server_hostname=LOOPBACK)
+                sock.sendall(b"GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n")
+                stalled.append(sock)
+        status, body = server.request("GET", "sys/seal-status")  # 10 s client timeout
+        assert status == 200 and body["sealed"] is True
+    finally:
+        for sock in stalled:
+            sock.close()
+        server.stop()
+
+
+def test_keep_alive_survives_the_read_timeouts(timeout_server: TimeoutServer) -> None:
+    """A kept-alive connection serves several requests, also after idling longer than the
+    header timeout (idle time is not read time), as hvac's requests Session needs."""
+    conn = http.client.HTTPConnection(LOOPBACK, timeout_server.port, timeout=20)
+    try:
+        conn.request("GET", "/v1/sys/seal-status")
+        first = conn.getresponse()
+        assert first.status == 200 and first.read()
+        sock = conn.sock
+        time.sleep(1.5)  # idle past http_read_header_timeout (1s), within keepalive (5s)
+        for _ in range(3):
+            conn.request("PUT", "/v1/sys/unseal", body=b'{"reset": true}')
+            response = conn.getresponse()
+            # The body was read (an uninitialized server refuses the reset itself).
+            assert response.status == 400
+            assert json.loads(response.read()) == {"errors": ["Vault is not initialized"]}
+            assert conn.sock is sock  # the same connection
+    finally:
+        conn.close()
+    session = requests.Session()
+    try:
+        for _ in range(3):
+            assert session.get(f"{timeout_server.url}/v1/sys/seal-status", timeout=20).ok
+    finally:
+        session.close()
+
+
+def test_listener_timeouts_are_parsed() -> None:
+    cfg = parse_config(
+        'storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n'
+        '  http_read_header_timeout = "500ms"\n  http_read_timeout = 45\n}'
+    )
+    assert (cfg.listener.http_read_header_timeout, cfg.listener.http_read_timeout) == (0.5, 45)
+    default = parse_config('storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n}')
+    assert (default.listener.http_read_header_timeout, default.listener.http_read_timeout) == (
+        10,
+        30,
+    )
+    with pytest.raises(ConfigError, match="http_read_timeout"):
+        parse_config('storage "inmem" {}\nlistener "tcp" {\n  http_read_timeout = "-1s"\n}')

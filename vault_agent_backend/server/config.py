@@ -9,7 +9,7 @@ from typing import Any
 
 import hcl
 
-from ..framework.durations import parse_duration
+from ..framework.durations import _PART, _UNITS, parse_duration
 
 
 class ConfigError(ValueError):
@@ -24,6 +24,10 @@ class ListenerConfig:
     tls_disable: bool = False
     tls_cert_file: str = ""
     tls_key_file: str = ""
+    http_read_header_timeout: float = 10.0
+    """Seconds to read a request's line and headers (Vault's default 10s; 0: no limit)."""
+    http_read_timeout: float = 30.0
+    """Seconds to read a whole request, body included (Vault's default 30s; 0: no limit)."""
 
 
 @dataclass
@@ -71,6 +75,17 @@ def _bool(value: Any) -> bool:
     return bool(value)
 
 
+def _seconds(value: Any) -> float:
+    """A Go duration (``"10s"``, ``"500ms"``) or a number of seconds, keeping fractions."""
+    whole = parse_duration(value)  # validates (and refuses negative values)
+    if isinstance(value, str) and not value.strip().isdigit():
+        text = value.strip().lstrip("+")
+        if any(text.endswith(unit) for unit in _UNITS):
+            return sum(float(n) * _UNITS[unit] for n, unit in _PART.findall(text))
+        return float(text)
+    return float(value) if isinstance(value, (int, float)) else float(whole)
+
+
 def parse_config(text: str) -> ServerConfig:
     """Parse HCL config text; raises ConfigError with a readable message."""
     try:
@@ -95,6 +110,12 @@ def parse_config(text: str) -> ServerConfig:
             tls_cert_file=str(body.get("tls_cert_file", "")),
             tls_key_file=str(body.get("tls_key_file", "")),
         )
+        for name in ("http_read_header_timeout", "http_read_timeout"):
+            if name in body:
+                try:
+                    setattr(cfg.listener, name, _seconds(body[name]))
+                except (TypeError, ValueError) as exc:
+                    raise ConfigError(f"listener: invalid {name}: {exc}") from None
         if not cfg.listener.tls_disable and not cfg.listener.tls_cert_file:
             raise ConfigError("listener: tls_cert_file is required unless tls_disable = true")
     try:

@@ -23,6 +23,10 @@ from ..storage.seal_state import SharedSealState
 from .config import ConfigError, ServerConfig, load_config
 from .runner import ListenerError, bind_listener, serve, start_background
 
+CONFIG_THREADS = 32
+"""Threads per worker process (created on demand). Many, so that a few stalled clients cannot
+take them all even before the listener's read timeouts free them (see :mod:`.worker`)."""
+
 
 def open_storage(cfg: ServerConfig) -> Storage:
     """The physical storage a config names (not encrypted: see :func:`build_core`)."""
@@ -101,8 +105,10 @@ def run_from_config(path: str, log_level: str) -> None:
         app_factory,
         listener,
         workers=workers,
-        threads=8,
+        threads=CONFIG_THREADS,
         certfile=None if tls.tls_disable else tls.tls_cert_file or None,
         keyfile=None if tls.tls_disable else tls.tls_key_file or None,
         log_level={"trace": "debug", "warn": "warning"}.get(log_level, log_level),
+        read_header_timeout=tls.http_read_header_timeout,
+        read_timeout=tls.http_read_timeout,
     )

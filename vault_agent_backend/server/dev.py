@@ -44,6 +44,11 @@ Development mode should NOT be used in production installations!
 """
 
 
+DEV_THREADS = 64
+"""Threads of the dev server's one worker (created on demand). Many, so that a few stalled
+clients cannot take them all even before the read timeouts free them (see :mod:`.worker`)."""
+
+
 def dev_storage(kind: str) -> Storage:
     """The throwaway physical storage of a dev server: ``inmem`` or a temporary SQLite file."""
     if kind == "inmem":
@@ -136,4 +141,4 @@ def run_dev(
         start_background(core)
         return app
 
-    serve(app_in_worker, listener, workers=1, threads=16, log_level=log_level)
+    serve(app_in_worker, listener, workers=1, threads=DEV_THREADS, log_level=log_level)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 
+from .worker import DEFAULT_READ_HEADER_TIMEOUT, DEFAULT_READ_TIMEOUT, ssl_context, worker_class
+
 if TYPE_CHECKING:
     from ..core.core import Core
 
@@ -142,15 +144,20 @@ def serve(
     certfile: str | None = None,
     keyfile: str | None = None,
     log_level: str = "warning",
+    read_header_timeout: float = DEFAULT_READ_HEADER_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
 ) -> None:
     """Run gunicorn in the foreground until it is stopped. ``bind`` is an address or a socket
-    from :func:`bind_listener` (gunicorn takes it over)."""
+    from :func:`bind_listener` (gunicorn takes it over). The worker is gunicorn's ``gthread``
+    with Vault's listener read timeouts (:mod:`.worker`): a half-sent request holds a thread
+    for ``read_header_timeout`` (head) / ``read_timeout`` (whole request) seconds at most."""
     if isinstance(bind, socket.socket):
         bind = f"fd://{bind.detach()}"
     options: dict[str, Any] = {
         "bind": bind,
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": worker_class(read_header_timeout, read_timeout),
+        "ssl_context": ssl_context,
         "threads": threads,
         "timeout": 120,
         "graceful_timeout": 5,

@@ -1,0 +1,188 @@
+"""gunicorn's threaded worker with Vault's listener read timeouts.
+
+gunicorn's ``gthread`` worker reads a request's head and body with blocking reads in a pool
+thread, without any time limit: a client that sends half a request holds a thread for ever,
+and as many such clients as there are threads freeze the server. Vault's listener bounds
+both reads (Go's ``ReadHeaderTimeout``/``ReadTimeout``): ``http_read_header_timeout``
+(default 10 s) for the request line and headers, ``http_read_timeout`` (default 30 s) for
+the whole request, body included; 0 disables one. :class:`VabThreadWorker` applies them:
+
+* each accepted socket is a :class:`DeadlineSocket` (a TLS one a
+  :class:`DeadlineSSLSocket`, through the SSL context's ``sslsocket_class``) whose reads and
+  TLS handshake are bounded by the deadlines of the request the current thread is serving;
+* :meth:`VabThreadWorker.handle` starts both deadlines when a thread takes the connection
+  up (a kept-alive connection waits in gunicorn's poller, not in a thread, so idle time
+  does not count); :meth:`VabThreadWorker.handle_request` (the head is parsed) ends the
+  header deadline;
+* a read past a deadline raises :class:`RequestReadTimeout`: during the head the connection
+  is closed without an answer (as Go does), during the body the application sees a failed
+  read (a 400); the connection is then shut down at once, so that gunicorn's graceful close
+  does not wait for a client that sends nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from gunicorn.http.errors import NoMoreData
+from gunicorn.workers.gthread import ThreadWorker
+
+DEFAULT_READ_HEADER_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 30.0
+
+_request = threading.local()
+"""Per pool thread: ``header``/``read`` deadlines (``time.monotonic()``) and ``timed_out``."""
+
+
+class RequestReadTimeout(NoMoreData, TimeoutError):
+    """Reading the request took longer than the listener allows.
+
+    A :class:`~gunicorn.http.errors.NoMoreData` (gunicorn drops the connection quietly) and a
+    :class:`TimeoutError` (gunicorn's body drain gives up on it); raised from a body read in
+    the application, ``code``/``description`` make the app's error handler answer a 400."""
+
+    code = 400
+    description = "failed to read the request body: i/o timeout"
+
+    def __str__(self) -> str:
+        return "read timeout: i/o timeout"
+
+
+def _remaining() -> float | None:
+    """Seconds left before the nearest deadline of this thread's request, or None."""
+    deadlines = [
+        d for d in (getattr(_request, "header", None), getattr(_request, "read", None)) if d
+    ]
+    if not deadlines:
+        return None
+    return min(deadlines) - time.monotonic()
+
+
+class _DeadlineReads:
+    """Bounds blocking reads by the current request's deadlines (see the module doc)."""
+
+    __slots__ = ()
+
+    def _bounded(self, call: Callable[..., Any], *args: Any) -> Any:
+        remaining = _remaining()
+        prior = self.gettimeout()  # type: ignore[attr-defined]
+        if remaining is None or prior == 0.0:  # no deadline, or a non-blocking read
+            return call(*args)
+        if remaining <= 0:
+            _request.timed_out = True
+            raise RequestReadTimeout()
+        own = prior is None or remaining < prior
+        self.settimeout(remaining if own else prior)  # type: ignore[attr-defined]
+        try:
+            return call(*args)
+        except TimeoutError:
+            if not own:  # the caller's own, shorter timeout (gunicorn's body drain)
+                raise
+            _request.timed_out = True
+            raise RequestReadTimeout() from None
+        finally:
+            with contextlib.suppress(OSError):
+                self.settimeout(prior)  # type: ignore[attr-defined]
+
+
+class DeadlineSocket(_DeadlineReads, socket.socket):
+    """An accepted plain TCP connection whose reads honour the request deadlines."""
+
+    __slots__ = ()
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        return self._bounded(super().recv, bufsize, flags)
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        return self._bounded(super().recv_into, buffer, nbytes, flags)
+
+
+class DeadlineSSLSocket(_DeadlineReads, ssl.SSLSocket):
+    """A TLS connection whose handshake and reads honour the request deadlines."""
+
+    def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
+        return self._bounded(super().recv, buflen, flags)
+
+    def recv_into(self, buffer: Any, nbytes: int | None = None, flags: int = 0) -> int:
+        return self._bounded(super().recv_into, buffer, nbytes, flags)
+
+    def do_handshake(self, block: bool = False) -> None:
+        return self._bounded(super().do_handshake, block)
+
+
+def ssl_context(config: Any, default_ssl_context_factory: Callable[[], ssl.SSLContext]) -> Any:
+    """gunicorn's ``ssl_context`` hook: TLS connections are :class:`DeadlineSSLSocket`."""
+    context = default_ssl_context_factory()
+    context.sslsocket_class = DeadlineSSLSocket
+    return context
+
+
+class _Listener:
+    """A listening socket whose accepted connections are :class:`DeadlineSocket`."""
+
+    def __init__(self, listener: Any):
+        self._listener = listener
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        sock, addr = self._listener.accept()
+        try:
+            wrapped = DeadlineSocket(sock.family, sock.type, sock.proto, fileno=sock.fileno())
+        except OSError:
+            sock.close()
+            raise
+        sock.detach()
+        return wrapped, addr
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._listener, name)
+
+
+class VabThreadWorker(ThreadWorker):
+    """gunicorn's ``gthread`` worker with read deadlines; see the module doc."""
+
+    read_header_timeout: float = DEFAULT_READ_HEADER_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+
+    def accept(self, listener: Any) -> None:
+        super().accept(_Listener(listener))
+
+    def handle(self, conn: Any) -> Any:
+        now = time.monotonic()
+        _request.header = now + self.read_header_timeout if self.read_header_timeout > 0 else None
+        _request.read = now + self.read_timeout if self.read_timeout > 0 else None
+        _request.timed_out = False
+        try:
+            result = super().handle(conn)
+            if _request.timed_out:
+                # Go closes such a connection; gunicorn's graceful close (on its main loop)
+                # would wait up to 2 s for a client that sends nothing: end both ways now.
+                with contextlib.suppress(OSError):
+                    conn.sock.shutdown(socket.SHUT_RDWR)
+                return False
+            return result
+        finally:
+            _request.header = _request.read = None
+            _request.timed_out = False
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        _request.header = None  # the head is read; the body has the read timeout
+        return super().handle_request(req, conn)
+
+
+def worker_class(read_header_timeout: float, read_timeout: float) -> type[VabThreadWorker]:
+    """A :class:`VabThreadWorker` with these timeouts (seconds; 0 disables one)."""
+    return type(
+        "VabThreadWorker",
+        (VabThreadWorker,),
+        {
+            "read_header_timeout": float(read_header_timeout),
+            "read_timeout": float(read_timeout),
+            "__module__": __name__,
+        },
+    )
