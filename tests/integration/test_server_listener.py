@@ -21,7 +21,7 @@ import requests
 from tests.integration.test_config_server import _self_signed
 from tests.support.config_server import VabConfigServer
 from tests.support.ports import LOOPBACK
-from tests.support.processes import REPO_ROOT, start_vab_dev
+from tests.support.processes import REPO_ROOT, ServerProcess, start_vab_dev
 from vault_agent_backend.server.config import ConfigError, parse_config
 from vault_agent_backend.server.config_server import CONFIG_THREADS
 
@@ -219,3 +219,43 @@ def test_listener_timeouts_are_parsed() -> None:
     )
     with pytest.raises(ConfigError, match="http_read_timeout"):
         parse_config('storage "inmem" {}\nlistener "tcp" {\n  http_read_timeout = "-1s"\n}')
+
+
+# -- malformed HTTP ----------------------------------------------------------------------------
+
+
+def _exchange(port: int, payload: bytes) -> bytes:
+    with socket.create_connection((LOOPBACK, port), timeout=20) as sock:
+        sock.sendall(payload)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        (b"GARBAGE\r\n\r\n", "400 Bad Request"),
+        (
+            b"PUT /v1/sys/health HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+            "400 Bad Request",
+        ),
+        (b"GET /v1/sys/health HTTP/1.1\r\nBad Header\r\n\r\n", "400 Bad Request"),
+        (
+            b"GET /v1/sys/health HTTP/9.9\r\nHost: x\r\n\r\n",
+            "505 HTTP Version Not Supported: unsupported protocol version",
+        ),
+    ],
+)
+def test_malformed_http_gets_a_plain_text_answer(
+    vab_server: ServerProcess, payload: bytes, status: str
+) -> None:
+    """As OpenBao (Go's server): the status in plain text, no HTML error page."""
+    received = _exchange(vab_server.port, payload)
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0] == f"HTTP/1.1 {status}"
+    assert "Content-Type: text/plain; charset=utf-8" in lines[1:]
+    assert "Connection: close" in lines[1:]
+    assert body.decode() == status

@@ -14,6 +14,9 @@ the whole request, body included; 0 disables one. :class:`VabThreadWorker` appli
   up (a kept-alive connection waits in gunicorn's poller, not in a thread, so idle time
   does not count); :meth:`VabThreadWorker.handle_request` (the head is parsed) ends the
   header deadline;
+* gunicorn's own error answers (malformed HTTP: 400, 431, ...) are plain text, as Go's
+  server writes them (``400 Bad Request``), not gunicorn's HTML page
+  (:meth:`VabThreadWorker.handle_error`);
 * a read past a deadline raises :class:`RequestReadTimeout`: during the head the connection
   is closed without an answer (as Go does), during the body the application sees a failed
   read (a 400); the connection is then shut down at once, so that gunicorn's graceful close
@@ -30,7 +33,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from gunicorn.http.errors import NoMoreData
+from gunicorn import util
+from gunicorn.http.errors import InvalidHTTPVersion, NoMoreData
 from gunicorn.workers.gthread import ThreadWorker
 
 DEFAULT_READ_HEADER_TIMEOUT = 10.0
@@ -143,6 +147,28 @@ class _Listener:
         return getattr(self._listener, name)
 
 
+class _Captured:
+    """Stands in for the client socket to catch the answer gunicorn's handle_error writes."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def gettimeout(self) -> float:
+        return 0.0  # "non-blocking": gunicorn writes at once
+
+    def sendall(self, data: bytes) -> None:
+        self.data += bytes(data)
+
+
+def plain_error(status: int, reason: str) -> bytes:
+    """An error answer in the words and form of Go's HTTP server (OpenBao, Vault)."""
+    text = f"{status} {reason}"
+    return (
+        f"HTTP/1.1 {text}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        f"Connection: close\r\nContent-Length: {len(text)}\r\n\r\n{text}"
+    ).encode("latin-1", "replace")
+
+
 class VabThreadWorker(ThreadWorker):
     """gunicorn's ``gthread`` worker with read deadlines; see the module doc."""
 
@@ -169,6 +195,21 @@ class VabThreadWorker(ThreadWorker):
         finally:
             _request.header = _request.read = None
             _request.timed_out = False
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        """gunicorn chooses the status (and logs); the answer is Go's plain text."""
+        captured = _Captured()
+        super().handle_error(req, captured, addr, exc)
+        status, reason = 500, "Internal Server Error"
+        parts = captured.data.split(b"\r\n", 1)[0].split(b" ", 2)
+        if len(parts) == 3 and parts[1].isdigit():
+            status, reason = int(parts[1]), parts[2].decode("latin-1")
+        if isinstance(exc, InvalidHTTPVersion):
+            status, reason = 505, "HTTP Version Not Supported: unsupported protocol version"
+        try:
+            util.write_nonblock(client, plain_error(status, reason))
+        except Exception:
+            self.log.debug("Failed to send error message.")
 
     def handle_request(self, req: Any, conn: Any) -> Any:
         _request.header = None  # the head is read; the body has the read timeout
