@@ -11,6 +11,9 @@ import os
 import stat
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import click
@@ -101,6 +104,94 @@ def test_unreachable_server_exit_codes_match_bao(tmp_path: Path) -> None:
     result = default("read", "secret/x", env={"VAULT_ADDR": None})
     assert result.code == 2
     assert 'Get "https://127.0.0.1:8200/v1/secret/x"' in result.err
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers 204 to everything and records method, path and JSON body."""
+
+    seen: list[tuple[str, str, object]]
+
+    def _record(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length)) if length else None
+        self.seen.append((self.command, self.path, body))
+        self.send_response(204)
+        self.end_headers()
+
+    do_PUT = do_POST = do_DELETE = _record
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[str, list[tuple[str, str, object]]]]:
+    """A local HTTP server recording the requests the command lines send."""
+    seen: list[tuple[str, str, object]] = []
+    handler = type("Handler", (_Recorder,), {"seen": seen})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("secrets", "enable", "kv"),
+        (
+            "secrets",
+            "enable",
+            "-path=a//b/",
+            "-description=d",
+            "-version=2",
+            "-default-lease-ttl=90m",
+            "-max-lease-ttl=system",
+            "-options=x=1",
+            "-local",
+            "-seal-wrap",
+            "-external-entropy-access",
+            "-force-no-cache",
+            "-audit-non-hmac-request-keys=k1",
+            "-audit-non-hmac-request-keys= k2 ",
+            "-audit-non-hmac-response-keys=r",
+            "-listing-visibility=unauth",
+            "-passthrough-request-headers=X-A",
+            "-allowed-response-headers=X-B",
+            "-plugin-version=v1.0.0",
+            "kv",
+        ),
+        ("secrets", "enable", "-plugin-name=myplug", "plugin"),
+        ("secrets", "disable", "/a/b/"),
+        ("auth", "enable", "-path=people", "-description=staff", "userpass"),
+        ("auth", "enable", "-token-type=batch", "-default-lease-ttl=30s", "-options=a=b", "jwt"),
+        ("auth", "disable", "people"),
+        ("audit", "enable", "file", "file_path=/tmp/x.log", "mode=0600", "hmac_accessor=false"),
+        ("audit", "enable", "-path=two", "-description=d", "-local", "file", "file_path=stdout"),
+        ("audit", "enable", "file"),
+        ("audit", "disable", "two/"),
+    ],
+    ids=" ".join,
+)
+def test_mount_requests_are_those_bao_sends(
+    args: tuple[str, ...], recorder: tuple[str, list], tmp_path: Path
+) -> None:
+    url, seen = recorder
+
+    class Recorder:
+        root_token = "root"
+
+    Recorder.url = url  # type: ignore[attr-defined]
+    theirs = Runner(bao_binary(), Recorder(), tmp_path / "bao")(*args)
+    sent_by_bao = list(seen)
+    seen.clear()
+    ours = Runner(vab_binary(), Recorder(), tmp_path / "vab")(*args)
+    assert (ours.code, ours.out, ours.err) == (theirs.code, theirs.out, theirs.err), (ours, theirs)
+    assert seen == sent_by_bao and len(seen) == 1, (seen, sent_by_bao)
 
 
 @pytest.mark.parametrize(

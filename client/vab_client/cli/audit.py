@@ -1,4 +1,8 @@
-"""``vab audit verify FILE``: check the tamper-evidence chain of an audit file.
+"""``vab audit enable|disable|list`` (audit devices, ``sys/audit``) and ``vab audit verify
+FILE`` (check the tamper-evidence chain of an audit file).
+
+enable, disable and list print what ``bao audit ...`` prints (the list decoded into the
+Go API's ``Audit`` struct, so ``-format=json`` has its fields in its order).
 
 The chain key (and the chain head, which detects a cut-off tail) come from the server
 (``GET sys/audit/:path/chain-key``, which needs ``sudo``), or from ``-key-file`` /
@@ -18,8 +22,21 @@ from typing import Any
 import click
 
 from ..audit_chain import ChainHead, VerifyResult, verify_lines
-from .base import State, call, common_options, expect_args, group, pass_state
-from .errors import EXIT_API, Failure
+from .base import (
+    BoolFlag,
+    State,
+    call,
+    common_options,
+    expect_args,
+    group,
+    pass_state,
+    sanitize_path,
+    stdin_text,
+)
+from .errors import EXIT_API, EXIT_LOCAL, Failure, exit_with
+from .gofmt import Struct
+from .kvargs import KVArgError, as_strings, parse_kv_args
+from .mounts import columns_table, listing, request_path, trailing_slash
 from .output import err, out, output_data
 
 EXIT_TAMPERED = 3
@@ -30,10 +47,17 @@ KEY_ENV = "VAB_AUDIT_CHAIN_KEY"
 
 @group("audit")
 def audit_group() -> None:
-    """Work with audit devices.
+    """Enable, disable and list audit devices; verify audit files.
+
+    Once a device is enabled, a request that cannot be audited fails: enabling more
+    than one device is recommended.
 
     \b
     Examples:
+      vab audit list
+      vab audit enable file file_path=/var/log/vault_audit.log
+      vab audit enable -path=file2 -description="second copy" file file_path=/var/log/a2.log
+      vab audit disable file2/
       vab audit verify /var/log/vault_audit.log
       vab audit verify -path=file /var/log/vault_audit.log
       vab audit verify -key-file=chain.json audit.log
@@ -207,6 +231,142 @@ def audit_verify(
     _report(fmt, file, result)
     if not result.ok:
         raise Failure("", EXIT_TAMPERED)
+
+
+# -- enable, disable, list --------------------------------------------------------------------
+
+
+def _audit_output(raw: Any) -> Struct:
+    """One device as the Go API's ``Audit`` struct (its JSON field order)."""
+    raw = raw if isinstance(raw, dict) else {}
+    options = raw.get("options")
+    return Struct(
+        type=str(raw.get("type") or ""),
+        description=str(raw.get("description") or ""),
+        options=(
+            {str(k): str(v) for k, v in options.items()} if isinstance(options, dict) else None
+        ),
+        local=raw.get("local") is True,
+        path=str(raw.get("path") or ""),
+    )
+
+
+@audit_group.command("enable")
+@click.option("--path", default="", help="Where the device is mounted (default: its TYPE).")
+@click.option("--description", default="", help="Human-friendly description of the device.")
+@click.option(
+    "--local", cls=BoolFlag, is_flag=True, help="Mark the device local-only (not replicated)."
+)
+@common_options(fmt=False)
+@click.argument("args", nargs=-1, metavar="TYPE [K=V...]")
+@pass_state
+def audit_enable(
+    state: State, path: str, description: str, local: bool, args: tuple[str, ...]
+) -> None:
+    """Enable an audit device of TYPE, configured with K=V options.
+
+    Options are given as for `vab write` (K=@FILE, K=- for stdin). This server's
+    "file" device takes file_path (a file, "stdout" or "discard"), mode, prefix,
+    hmac_accessor, log_raw and elide_list_responses.
+
+    \b
+    Examples:
+      vab audit enable file file_path=/var/log/vault_audit.log
+      vab audit enable -path=stdout -description="to the console" file file_path=stdout
+    """
+    if not args:
+        raise Failure(
+            "Error enabling audit device: audit type missing. "
+            "Valid types include 'file', 'socket' and 'syslog'."
+        )
+    kind = args[0].strip()
+    mount = trailing_slash(path or kind)
+    try:
+        options = as_strings(parse_kv_args(args[1:], lambda: stdin_text(state)))
+    except KVArgError as exc:
+        raise Failure(f"Failed to parse K=V data: {exc}", EXIT_LOCAL) from None
+    body = Struct(type=kind, description=description, options=options, local=local)
+    api = state.api()
+    call(
+        "table",
+        lambda: api.send("PUT", request_path("sys/audit", mount), body),
+        "Error enabling audit device",
+    )
+    out(f"Success! Enabled the {kind} audit device at: {mount}")
+
+
+@audit_group.command("disable")
+@common_options(fmt=False)
+@click.argument("args", nargs=-1, metavar="PATH")
+@pass_state
+def audit_disable(state: State, args: tuple[str, ...]) -> None:
+    """Disable the audit device at PATH (the path, not the type).
+
+    Nothing more is written to it; what it wrote is left alone. Disabling a path where
+    no device is enabled is not an error.
+
+    \b
+    Example:
+      vab audit disable file/
+    """
+    expect_args(args, 1)
+    mount = trailing_slash(sanitize_path(args[0]))
+    api = state.api()
+    call(
+        "table",
+        lambda: api.send("DELETE", request_path("sys/audit", mount)),
+        "Error disabling audit device",
+    )
+    out(f"Success! Disabled audit device (if it was enabled) at: {mount}")
+
+
+@audit_group.command("list")
+@click.option(
+    "--detailed",
+    cls=BoolFlag,
+    is_flag=True,
+    help="Show the replication and options of each device too.",
+)
+@common_options()
+@click.argument("args", nargs=-1, metavar="")
+@pass_state
+def audit_list(state: State, detailed: bool, args: tuple[str, ...]) -> None:
+    """List the enabled audit devices.
+
+    With no device enabled, the table format prints "No audit devices are enabled."
+    and exits with 2 (-format=json prints {}).
+
+    \b
+    Examples:
+      vab audit list
+      vab audit list -detailed
+      vab audit list -format=json
+    """
+    fmt = state.checked_format()
+    expect_args(args, 0)
+    api = state.api()
+    context = "Error listing audits"
+    secret = call(fmt, lambda: api.send("GET", "sys/audit"), context)
+    devices = {str(k): _audit_output(v) for k, v in listing(secret, context).items()}
+    if fmt != "table":
+        output_data(fmt, devices)
+        return
+    if not devices:
+        out("No audit devices are enabled.")
+        exit_with(EXIT_API)
+    if detailed:
+        rows = [["Path", "Type", "Description", "Replication", "Options"]]
+        for key in sorted(devices):
+            device = devices[key]
+            options = " ".join(f"{k}={v}" for k, v in sorted((device["options"] or {}).items()))
+            replication = "local" if device["local"] else "replicated"
+            rows.append([key, device["type"], device["description"], replication, options])
+    else:
+        rows = [["Path", "Type", "Description"]]
+        for key in sorted(devices):
+            device = devices[key]
+            rows.append([device["path"], device["type"], device["description"]])
+    out(columns_table(rows))
 
 
 COMMANDS = [audit_group]

@@ -9,9 +9,9 @@ are declared in the ``vab.commands`` entry-point group (see ``cli/__init__.py``)
 
 from __future__ import annotations
 
-from . import agent, audit, cli, generic, kv, login, policy, status, token
+from . import agent, audit, cli, generic, kv, login, mounts, policy, status, token
 
-_FAMILIES = (generic, kv, login, policy, status, token, audit, agent)
+_FAMILIES = (generic, kv, login, policy, status, token, mounts, audit, agent)
 
 for _module in _FAMILIES:
     for _command in _module.COMMANDS:
