@@ -77,6 +77,21 @@ def start_background(core: Core, tidy_interval: float = 60.0) -> BackgroundThrea
     return thread
 
 
+LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
+
+
+def configure_logging(level: str) -> None:
+    """Send the server's own log (``vault_agent_backend.*``: e.g. ``sys/remount``'s progress)
+    to stderr beside gunicorn's, at the server's log level."""
+    logger = logging.getLogger("vault_agent_backend")
+    if not any(getattr(h, "_vab_server", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler._vab_server = True  # type: ignore[attr-defined]
+        handler.setFormatter(logging.Formatter(LOG_FORMAT, "%Y-%m-%d %H:%M:%S %z"))
+        logger.addHandler(handler)
+    logger.setLevel(getattr(logging, level.upper(), logging.INFO))
+
+
 class ListenerError(Exception):
     """The listener's address cannot be bound; the message is in Vault's words."""
 
@@ -151,6 +166,7 @@ def serve(
     from :func:`bind_listener` (gunicorn takes it over). The worker is gunicorn's ``gthread``
     with Vault's listener read timeouts (:mod:`.worker`): a half-sent request holds a thread
     for ``read_header_timeout`` (head) / ``read_timeout`` (whole request) seconds at most."""
+    configure_logging(log_level)
     if isinstance(bind, socket.socket):
         bind = f"fd://{bind.detach()}"
     options: dict[str, Any] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ from .mount_config import (
     sanitize,
     tune_api,
 )
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from . import SystemBackend
@@ -231,11 +234,20 @@ def _remount(core: Any, data: FieldData) -> Response:
     existing = _conflict(core, table, dst_rel)
     if existing is not None:
         raise InvalidRequest(f'path already in use at "{_full(table, existing)}"')
-    core.remount(table, src_rel, dst_rel)
+    # The move is done before answering; the log tells its progress by migration_id, as the
+    # warning of the answer says (Vault's messages and fields).
     migration_id = str(uuid.uuid4())
-    StorageView(core.storage, MIGRATIONS).put_json(
-        migration_id, {"source_mount": src, "target_mount": dst, "status": "success"}
-    )
+    fields = f"from_path={src} migration_id={migration_id} to_path={dst}"
+    log.info("Starting to update the mount table: %s", fields)
+    try:
+        core.remount(table, src_rel, dst_rel)
+        StorageView(core.storage, MIGRATIONS).put_json(
+            migration_id, {"source_mount": src, "target_mount": dst, "status": "success"}
+        )
+    except Exception as exc:
+        log.error("Unable to complete mount move operations: %s error=%r", fields, str(exc))
+        raise
+    log.info("Completed mount move operations: %s", fields)
     return Response(data={"migration_id": migration_id}, warnings=[REMOUNT_WARNING], top_level=True)
 
 
