@@ -18,7 +18,7 @@ export VAULT_TOKEN_PATH="$WORK/.vault-token"   # vab login stores alice's token 
 step() { printf '\n== %s\n' "$*"; }
 
 step "[1] operator: a userpass login for alice, policies, two secrets, the agent's registration"
-vab read sys/auth/userpass/tune >/dev/null 2>&1 || vab write sys/auth/userpass type=userpass
+vab auth list | grep '^userpass/ ' >/dev/null || vab auth enable userpass
 vab policy write "human-$RUN" - <<HCL
 path "secret/data/app-$RUN/*" { capabilities = ["read"] }
 path "identity/agent/delegation" { capabilities = ["update", "list"] }
