@@ -259,3 +259,25 @@ def test_malformed_http_gets_a_plain_text_answer(
     assert "Content-Type: text/plain; charset=utf-8" in lines[1:]
     assert "Connection: close" in lines[1:]
     assert body.decode() == status
+
+
+def test_clients_that_never_close_do_not_stall_the_server(vab_server: ServerProcess) -> None:
+    """Refused requests whose clients keep the connection open: the linger for their end
+    (up to 2 s each) does not hold up the other connections (gunicorn's own graceful close
+    lingers on its main loop, one connection after the other)."""
+    stalled = [_half_open(vab_server.port, b"GARBAGE\r\n\r\n") for _ in range(12)]
+    try:
+        conn = http.client.HTTPConnection(LOOPBACK, vab_server.port, timeout=10)
+        try:
+            conn.request("GET", "/v1/sys/health")
+            assert conn.getresponse().status == 200
+        finally:
+            conn.close()
+        for sock in stalled:  # every one was answered, and the server half-closed
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+            assert received.startswith(b"HTTP/1.1 400 Bad Request\r\n"), received
+    finally:
+        for sock in stalled:
+            sock.close()

@@ -19,8 +19,10 @@ the whole request, body included; 0 disables one. :class:`VabThreadWorker` appli
   (:meth:`VabThreadWorker.handle_error`);
 * a read past a deadline raises :class:`RequestReadTimeout`: during the head the connection
   is closed without an answer (as Go does), during the body the application sees a failed
-  read (a 400); the connection is then shut down at once, so that gunicorn's graceful close
-  does not wait for a client that sends nothing.
+  read (a 400); the connection is then shut down at once;
+* a connection that ends (an error answer, ``Connection: close``) lingers for the client's
+  end in its pool thread, not in gunicorn's main loop, where a few clients that never close
+  would stall every other connection for 2 s each.
 """
 
 from __future__ import annotations
@@ -147,6 +149,29 @@ class _Listener:
         return getattr(self._listener, name)
 
 
+LINGER = 2.0
+"""Seconds a closing connection waits for the client's end (gunicorn's graceful close)."""
+
+
+def _end_connection(sock: Any, linger: bool) -> None:
+    """Half-close, wait (``linger``, bounded) for the client to close its end or drain what
+    it still sends, as gunicorn's graceful close does, then shut both ways (a timed-out
+    client that stalls gets no linger, as Go closes it)."""
+    with contextlib.suppress(OSError):
+        if linger:
+            sock.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + LINGER
+            drained = 0
+            while drained < 65536 and (remaining := deadline - time.monotonic()) > 0:
+                sock.settimeout(remaining)
+                data = sock.recv(4096)
+                if not data:
+                    break
+                drained += len(data)
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
 class _Captured:
     """Stands in for the client socket to catch the answer gunicorn's handle_error writes."""
 
@@ -185,16 +210,18 @@ class VabThreadWorker(ThreadWorker):
         _request.timed_out = False
         try:
             result = super().handle(conn)
-            if _request.timed_out:
-                # Go closes such a connection; gunicorn's graceful close (on its main loop)
-                # would wait up to 2 s for a client that sends nothing: end both ways now.
-                with contextlib.suppress(OSError):
-                    conn.sock.shutdown(socket.SHUT_RDWR)
-                return False
-            return result
+            timed_out = _request.timed_out
         finally:
             _request.header = _request.read = None
             _request.timed_out = False
+        if timed_out or not result:
+            # gunicorn closes the connection gracefully on its main loop, which then waits
+            # (up to 2 s) for the client to close too: a few clients that keep a refused or
+            # timed-out connection open would stall every other connection. The linger is
+            # done here, in this pool thread; the main loop then closes at once.
+            _end_connection(conn.sock, linger=not timed_out)
+            return False
+        return result
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         """gunicorn chooses the status (and logs); the answer is Go's plain text."""
