@@ -33,6 +33,10 @@ listener "tcp" {
   # tls_disable   = false
   # tls_cert_file = "/etc/vab/tls/server.crt"
   # tls_key_file  = "/etc/vab/tls/server.key"
+  # A client gets this long to send a request's headers / the whole request (Vault's
+  # defaults; "0" disables one):
+  # http_read_header_timeout = "10s"
+  # http_read_timeout        = "30s"
 }
 
 api_addr          = "http://127.0.0.1:8200"
