@@ -79,6 +79,7 @@ def test_config_options() -> None:
         ('storage "inmem" {}\nlistener "tcp" { address = "127.0.0.1:1" }', "tls_cert_file"),
         ('storage "inmem" {}\nlistener "udp" {}', "unknown listener type"),
         ('storage "inmem" {}\nworkers = 0', "workers must be at least 1"),
+        ('storage "inmem" {}\nlog_level = "loud"', "unknown log_level"),
         ('storage "inmem" {}\ndefault_lease_ttl = "forever"', "invalid duration"),
         ("storage {", "error parsing config"),
     ],

@@ -11,6 +11,7 @@ import hvac
 import pytest
 
 from tests.conftest import ServerFactory
+from tests.support.config_server import start_vab_config
 from tests.support.inprocess import Vab
 
 
@@ -32,6 +33,26 @@ def test_remount_progress_is_in_the_server_log(vab_factory: ServerFactory) -> No
     for line in log.splitlines():
         if migration_id in line:
             assert server.root_token not in line
+
+
+def test_the_config_files_log_level_applies_without_the_flag() -> None:
+    """``log_level = "info"`` in the config file shows INFO lines (the flag's absence must not
+    force another level)."""
+    server = start_vab_config(
+        'storage "inmem" {}', workers=1, extra_hcl='log_level = "info"', initialize=True
+    )
+    try:
+        client = hvac.Client(url=server.url, token=server.root_token, timeout=30)
+        client.sys.enable_secrets_engine("kv", path="cfg-src")
+        moved = client.sys.move_backend("cfg-src", "cfg-dst")
+        migration_id = re.escape(moved["data"]["migration_id"])
+        done = server.wait_for_output(
+            rf"\[INFO\].*Completed mount move operations: .*migration_id={migration_id}",
+            timeout=20,
+        )
+        assert done, server.output()
+    finally:
+        server.stop()
 
 
 def test_remount_failure_is_logged(caplog: pytest.LogCaptureFixture) -> None:

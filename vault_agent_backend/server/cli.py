@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from .levels import LOG_LEVELS, python_log_level
+
 
 @click.command("server", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--dev", "dev", is_flag=True, help="Run a throwaway in-memory dev server.")
@@ -35,9 +37,10 @@ import click
 )
 @click.option(
     "--log-level",
-    default="warning",
-    show_default=True,
-    type=click.Choice(["trace", "debug", "info", "warn", "warning", "error"]),
+    default=None,
+    envvar="VAULT_LOG_LEVEL",
+    type=click.Choice(LOG_LEVELS),
+    help="Log level (default: the config file's log_level, else info; warning in dev mode).",
 )
 def server_command(
     dev: bool,
@@ -53,14 +56,13 @@ def server_command(
     Flags may be written Vault's way with a single dash: `vab server -dev
     -dev-root-token-id=root -dev-listen-address=127.0.0.1:8200`.
     """
-    gunicorn_level = {"trace": "debug", "warn": "warning"}.get(log_level, log_level)
     if dev:
         from .dev import run_dev
 
         run_dev(
             dev_listen_address,
             dev_root_token_id,
-            gunicorn_level,
+            python_log_level(log_level or "warning"),
             dev_storage,
             store_token=not dev_no_store_token,
         )
@@ -69,4 +71,4 @@ def server_command(
         raise click.UsageError("either -dev or -config=FILE is required")
     from .config_server import run_from_config
 
-    run_from_config(config_path, gunicorn_level)
+    run_from_config(config_path, log_level)

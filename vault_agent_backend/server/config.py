@@ -10,6 +10,7 @@ from typing import Any
 import hcl
 
 from ..framework.durations import _PART, _UNITS, parse_duration
+from .levels import LOG_LEVELS
 
 
 class ConfigError(ValueError):
@@ -127,7 +128,11 @@ def parse_config(text: str) -> ServerConfig:
         raise ConfigError(str(exc)) from None
     cfg.api_addr = str(raw.get("api_addr", ""))
     cfg.ui = _bool(raw.get("ui", False))
-    cfg.log_level = str(raw.get("log_level", "info")).lower()
+    cfg.log_level = str(raw.get("log_level", "info")).strip().lower()
+    if cfg.log_level not in LOG_LEVELS:
+        raise ConfigError(
+            f'unknown log_level "{cfg.log_level}" (use one of {", ".join(LOG_LEVELS)})'
+        )
     cfg.cluster_name = str(raw.get("cluster_name", ""))
     cfg.disable_mlock = _bool(raw.get("disable_mlock", True))
     try:

@@ -21,6 +21,7 @@ from ..storage.base import Storage, StorageError
 from ..storage.seal import SealManager
 from ..storage.seal_state import SharedSealState
 from .config import ConfigError, ServerConfig, load_config
+from .levels import python_log_level
 from .runner import ListenerError, bind_listener, serve, start_background
 
 CONFIG_THREADS = 32
@@ -68,8 +69,9 @@ def build_core(cfg: ServerConfig, shared: SharedSealState | None = None) -> Core
     return core
 
 
-def run_from_config(path: str, log_level: str) -> None:
-    """Start a server from a config file in the foreground."""
+def run_from_config(path: str, log_level: str | None = None) -> None:
+    """Start a server from a config file in the foreground; ``log_level`` (the command
+    line's) overrides the file's ``log_level``."""
     try:
         cfg = load_config(path)
         # Fail early (and create the SQLite file or PostgreSQL table) before forking workers.
@@ -108,7 +110,7 @@ def run_from_config(path: str, log_level: str) -> None:
         threads=CONFIG_THREADS,
         certfile=None if tls.tls_disable else tls.tls_cert_file or None,
         keyfile=None if tls.tls_disable else tls.tls_key_file or None,
-        log_level={"trace": "debug", "warn": "warning"}.get(log_level, log_level),
+        log_level=python_log_level(log_level or cfg.log_level),
         read_header_timeout=tls.http_read_header_timeout,
         read_timeout=tls.http_read_timeout,
     )
