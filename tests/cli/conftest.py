@@ -13,8 +13,27 @@ import hvac
 import pytest
 
 from .runner import Runner, Server, bao_binary, vab_binary
+from .scenarios import BY_NAME
 
 SERVER_FIXTURES = {"openbao": "openbao", "vab": "vab_server"}
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the (scenario, server) pairs a scenario does not run on (``Scenario.servers``),
+    so that they are neither run nor reported as skipped."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        mine = item.path.parent == HERE and "server" in params
+        scenario = BY_NAME.get(params.get("name", "")) if mine else None
+        if scenario is not None and params["server"] not in scenario.servers:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(params=sorted(SERVER_FIXTURES))
