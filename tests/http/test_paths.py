@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.kv.inprocess import KVServer
-from vault_agent_backend.http.paths import go_clean_path
+from vault_agent_backend.http.paths import go_clean_path, is_relative_path
 
 ROOT = {"X-Vault-Token": "root"}
 
@@ -76,4 +76,65 @@ def test_unprintable_characters_are_refused(vab: KVServer, char: str) -> None:
 @pytest.mark.parametrize("char", ["%C3%A9", "%20", "%E6%97%A5", "%25", "%3F"])
 def test_printable_characters_pass(vab: KVServer, char: str) -> None:
     response = vab.client.post(f"/v1/secret/data/a{char}b", json={"data": {}}, headers=ROOT)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "relative"),
+    [
+        (".", True),
+        ("..", True),
+        ("./a", True),
+        ("../a", True),
+        ("a/.", True),
+        ("a/..", True),
+        ("a/./b", True),
+        ("a/../b", True),
+        ("a/../", True),
+        ("", False),
+        ("a//b", False),
+        ("a/.../b", False),
+        ("a/..b/c", False),
+        ("a/b../c", False),
+        ("a/.b", False),
+        ("...", False),
+    ],
+)
+def test_is_relative_path(path: str, relative: bool) -> None:
+    """OpenBao's ``logical.IsRelativePath``: a ``.`` or ``..`` segment."""
+    assert is_relative_path(path) is relative
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/v1/secret/data/a/%2e%2e/b",
+        "/v1/secret/data/a/%2E%2e/b",
+        "/v1/secret/data/a/%2e./b",
+        "/v1/secret/data/a/.%2E/b",
+        "/v1/secret/data/a/%2e/b",
+        "/v1/secret/data/a/%2e%2e",
+        "/v1/secret/data/a/%2e",
+        "/v1/secret/data/a%2f..%2fb",
+        "/v1/secret/data/a%2F.%2Fb",
+        "/v1/%2e%2e/secret/data/a",
+        "/v1/sys/policies/acl/%2e%2e",
+    ],
+)
+def test_encoded_dot_segments_are_refused(vab: KVServer, target: str) -> None:
+    """Clean as sent (no 307) but relative once decoded: 400, as OpenBao's core answers."""
+    for method in ("GET", "POST", "DELETE", "LIST", "HEAD", "OPTIONS"):
+        response = vab.client.open(target, method=method, json={"data": {"k": 1}}, headers=ROOT)
+        assert response.status_code == 400, (method, target)
+        if method != "HEAD":
+            assert response.get_json() == {"errors": ["relative paths not supported"]}
+    for method in ("GET", "POST"):  # before authentication too
+        response = vab.client.open(target, method=method, json={"data": {"k": 1}})
+        assert response.status_code == 400
+    assert vab.call("LIST", "secret/metadata").status == 404
+
+
+@pytest.mark.parametrize("segment", ["%2e%2e%2e", "%2e.x", "x%2e%2e", ".%2eb"])
+def test_dots_inside_a_segment_pass(vab: KVServer, segment: str) -> None:
+    response = vab.client.post(f"/v1/secret/data/a/{segment}/b", json={"data": {}}, headers=ROOT)
     assert response.status_code == 200

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
+import re
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -17,6 +19,7 @@ from ..framework.errors import (
     UnsupportedOperation,
 )
 from ..framework.request import Operation, Request
+from .paths import RELATIVE_PATH_ERROR, is_relative_path
 
 _METHODS = {
     "GET": Operation.READ,
@@ -84,6 +87,51 @@ def _first(query: dict[str, Any], key: str) -> str:
     return str(value[0] if isinstance(value, list) else value)
 
 
+#: Go's ``encoding/json`` reads each byte of an invalid UTF-8 sequence in a string as U+FFFD
+#: (one per byte, the UTF-8 encoding of a surrogate included); Python's decoder reports the
+#: bytes of one bad sequence together, so the handler answers one U+FFFD per byte.
+_GO_UTF8 = "vab-go-json-utf8"
+
+
+def _go_replace(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return "\ufffd" * (exc.end - exc.start), exc.end
+
+
+codecs.register_error(_GO_UTF8, _go_replace)
+#: A ``\\u`` escape of a UTF-16 surrogate (D800-DFFF): only a body holding one can decode to
+#: a string with a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+#: The escapes of JSON text, left to right: a valid surrogate pair (kept), a lone surrogate
+#: (group 1), any other escape (kept; ``\\\\`` consumed whole so the next ``u`` is text).
+_ESCAPES = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    r"|(\\u[dD][89a-fA-F][0-9a-fA-F]{2})"
+    r"|\\."
+)
+
+
+def _go_json_text(raw: bytes) -> str:
+    """The body as Go's ``encoding/json`` reads it.
+
+    UTF-8 only (Python's ``json.loads`` would detect UTF-16/32), each byte of an invalid
+    sequence (the UTF-8 form of a surrogate included) one U+FFFD; and a ``\\u`` escape of a
+    surrogate that is not the first half of a valid pair means U+FFFD, as Go's ``unquote``
+    decides: Python would keep the lone surrogate, which then leaks into storage and into
+    responses no UTF-8 client can read. Rewriting the escapes before parsing treats keys and
+    values alike and keeps Go's order of duplicate keys that become equal (the last wins).
+    Only a body holding such an escape pays for the rewrite.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", _GO_UTF8)
+    if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):
+        text = _ESCAPES.sub(lambda m: "\\ufffd" if m.group(1) else m.group(0), text)
+    return text
+
+
 def _body_data(http: FlaskRequest, max_size: int) -> tuple[dict[str, Any], bytes]:
     length = http.content_length
     if length is not None and length > max_size:
@@ -100,9 +148,12 @@ def _body_data(http: FlaskRequest, max_size: int) -> tuple[dict[str, Any], bytes
         return {k: v[0] if len(v) == 1 else v for k, v in form.items()}, raw
     try:
         value = json.loads(
-            raw, parse_float=_json_float, parse_int=_json_int, parse_constant=_json_constant
+            _go_json_text(raw),
+            parse_float=_json_float,
+            parse_int=_json_int,
+            parse_constant=_json_constant,
         )
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:
         raise InvalidRequest(f"failed to parse JSON input: {exc}") from None
     except RecursionError:  # arrays or objects nested deeper than the parser can follow
         raise InvalidRequest("failed to parse JSON input: nested too deeply") from None
@@ -118,9 +169,9 @@ def to_logical(http: FlaskRequest, path: str, max_size: int) -> Request:
     """Build the logical Request of one HTTP request below ``/v1/``."""
     method = http.method.upper()
     operation = _METHODS.get(method)
-    if operation is None or (method == "HEAD" and path not in HEAD_PATHS):
-        # Vault answers HEAD only on sys/health; elsewhere it is 405 and runs nothing (a
-        # HEAD must not, say, spend a use of a num_uses token on a read nobody sees).
+    if operation is None:
+        if method == "OPTIONS" and is_relative_path(path):  # OpenBao's core sees OPTIONS too
+            raise InvalidRequest(RELATIVE_PATH_ERROR)
         raise UnsupportedOperation()
     query = _query_data(http)
     data: dict[str, Any] = {}
@@ -157,6 +208,12 @@ def to_logical(http: FlaskRequest, path: str, max_size: int) -> Request:
             raise InvalidRequest(
                 "error parsing X-Vault-Wrap-TTL header: requested wrap ttl cannot be negative"
             )
+    if is_relative_path(path):  # OpenBao's core refuses it first, before the token or route
+        raise InvalidRequest(RELATIVE_PATH_ERROR)
+    if method == "HEAD" and path not in HEAD_PATHS:
+        # Vault answers HEAD only on sys/health; elsewhere it is 405 and runs nothing (a
+        # HEAD must not, say, spend a use of a num_uses token on a read nobody sees).
+        raise UnsupportedOperation()
     return Request(
         operation=operation,
         path=path,

@@ -6,6 +6,12 @@ a 307 redirect to the cleaned path, query kept, empty body; and it refuses with 
 not consider printable (controls such as ``%00``, ``%0A`` or ``%7F``, format characters,
 non-ASCII spaces). Without this, such paths reached the engines: ``kv put secret/a//b``
 stored a key with an empty segment and listed it as ``"/"``.
+
+A path whose dot segments arrive percent-encoded (``a/%2e%2e/b``, ``a%2f.%2fb``) is clean as
+sent, so it is not redirected; once decoded it holds a ``.`` or ``..`` segment, which
+OpenBao's core refuses (400 ``relative paths not supported``, ``logical.IsRelativePath``)
+before authentication or routing, whatever the mount, method or token. Without this, such
+a write stored a KV key literally named ``..``.
 """
 
 from __future__ import annotations
@@ -31,6 +37,15 @@ def go_clean_path(path: str) -> str:
     if path.endswith("/") and cleaned != "/":
         cleaned += "/"
     return cleaned
+
+
+RELATIVE_PATH_ERROR = "relative paths not supported"
+
+
+def is_relative_path(path: str) -> bool:
+    """OpenBao's ``logical.IsRelativePath``: a (decoded) request path with a ``.`` or ``..``
+    segment. Empty segments (``a//b``) do not count."""
+    return "." in path and any(segment in (".", "..") for segment in path.split("/"))
 
 
 def raw_target(environ: Mapping[str, Any], decoded_path: str) -> tuple[str, str]:
