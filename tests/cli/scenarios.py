@@ -430,6 +430,21 @@ MOUNTS = Scenario(
             ],
             stdout_has=["Success! Enabled the kv secrets engine at: se-{p}/"],
         ),
+        # "system" TTL flags: bao sends "-1s", which the server keeps as a TTL of -1
+        Step(
+            [
+                "secrets",
+                "enable",
+                "-path=se-{p}3",
+                "-default-lease-ttl=system",
+                "-max-lease-ttl=system",
+                "kv",
+            ],
+            stdout_has=["Success! Enabled the kv secrets engine at: se-{p}3/"],
+        ),
+        Step(["read", "-field=default_lease_ttl", "sys/mounts/se-{p}3/tune"], stdout_has=["-1"]),
+        Step(["read", "-field=config", "sys/mounts/se-{p}3"], stdout_has=["max_lease_ttl:-1"]),
+        Step(["secrets", "disable", "se-{p}3"]),
         # enabling an existing path: exit 2 with the server's error
         Step(
             ["secrets", "enable", "-path=se-{p}/", "kv"],
@@ -482,6 +497,9 @@ MOUNTS = Scenario(
                 "userpass",
             ]
         ),
+        Step(["auth", "enable", "-path=am-{p}3", "-default-lease-ttl=system", "userpass"]),
+        Step(["read", "-field=default_lease_ttl", "sys/auth/am-{p}3/tune"], stdout_has=["-1"]),
+        Step(["auth", "disable", "am-{p}3"]),
         Step(["write", "auth/am-{p}/users/bob", "password=pw"]),
         Step(["auth", "list"], stdout_has=["am-{p}/ ", "people {p}"], same_server_output=False),
         Step(["auth", "list", "-detailed"], same_server_output=False),

@@ -432,6 +432,133 @@ MOUNTS = Case(
     ],
 )
 
+TTL_CONFIG = ["data.config.default_lease_ttl", "data.config.max_lease_ttl"]
+TTL_TUNE = ["data.default_lease_ttl", "data.max_lease_ttl"]
+
+
+def _enable_ttls(table: str, name: str, kind: str, config: dict[str, object]) -> list[Step]:
+    """Enable a mount with TTLs from ``config``, then read them back (mount, tune, listing)."""
+    listed = f"data.{name}/.config"
+    return [
+        Step("POST", f"sys/{table}/{name}", json={"type": kind, "config": config}, compare=[""]),
+        Step("GET", f"sys/{table}/{name}", compare=TTL_CONFIG),
+        Step("GET", f"sys/{table}/{name}/tune", compare=TTL_TUNE),
+        Step(
+            "GET",
+            f"sys/{table}",
+            compare=[f"{listed}.default_lease_ttl", f"{listed}.max_lease_ttl"],
+        ),
+        Step("DELETE", f"sys/{table}/{name}", compare=[""]),
+    ]
+
+
+def _tune_ttls(tune: str, body: dict[str, object], ok: bool = True) -> list[Step]:
+    """Reset a mount to 1h/2h, tune it with ``body`` and read the TTLs back (same path)."""
+    return [
+        Step("POST", tune, json={"default_lease_ttl": "1h", "max_lease_ttl": "2h"}, compare=[""]),
+        Step("POST", tune, json=body, compare=[""] if ok else ["errors"]),
+        Step("GET", tune, compare=TTL_TUNE),
+    ]
+
+
+# Vault keeps negative mount TTLs (parseutil takes a sign) and treats "system", "", 0 and
+# "-0s" as "the system's". ``bao secrets enable -default-lease-ttl=system`` sends "-1s" (its
+# duration flag turns "system" into -1), ``bao secrets tune``/``auth tune`` send "system".
+MOUNT_TTLS = Case(
+    "mount TTL values",
+    [
+        *_enable_ttls(
+            "mounts",
+            "ts-{{uniq}}",
+            "kv",
+            {"default_lease_ttl": "system", "max_lease_ttl": "system"},
+        ),
+        *_enable_ttls(
+            "mounts", "tc-{{uniq}}", "kv", {"default_lease_ttl": "-1s", "max_lease_ttl": "-1s"}
+        ),
+        *_enable_ttls("mounts", "td-{{uniq}}", "kv", {"default_lease_ttl": "-1s"}),
+        *_enable_ttls("mounts", "ti-{{uniq}}", "kv", {"default_lease_ttl": -1}),
+        *_enable_ttls(
+            "mounts", "tz-{{uniq}}", "kv", {"default_lease_ttl": "0", "max_lease_ttl": "0"}
+        ),
+        *_enable_ttls(
+            "mounts", "tf-{{uniq}}", "kv", {"default_lease_ttl": "-5s", "max_lease_ttl": "1h"}
+        ),
+        *_enable_ttls(
+            "mounts", "tm-{{uniq}}", "kv", {"default_lease_ttl": "-0s", "max_lease_ttl": "-0s"}
+        ),
+        Step(
+            "POST",
+            "sys/mounts/tx-{{uniq}}",
+            json={"type": "kv", "config": {"max_lease_ttl": "-1s"}},
+            compare=["errors"],
+            note="default (system) greater than max -1",
+        ),
+        Step(
+            "POST",
+            "sys/mounts/tx-{{uniq}}",
+            json={"type": "kv", "config": {"default_lease_ttl": "-1s", "max_lease_ttl": "-5s"}},
+            compare=["errors"],
+        ),
+        *_enable_ttls("auth", "ua-{{uniq}}", "userpass", {"default_lease_ttl": "-1s"}),
+        *_enable_ttls(
+            "auth", "ub-{{uniq}}", "userpass", {"default_lease_ttl": "-5", "max_lease_ttl": "-5s"}
+        ),
+        *_enable_ttls("auth", "uc-{{uniq}}", "userpass", {"max_lease_ttl": "system"}),
+        Step(
+            "POST",
+            "sys/auth/ux-{{uniq}}",
+            json={"type": "userpass", "config": {"max_lease_ttl": "-5s"}},
+            compare=["errors"],
+        ),
+        Step("POST", "sys/mounts/tt-{{uniq}}", json={"type": "kv"}, compare=[""]),
+        *_tune_ttls(
+            "sys/mounts/tt-{{uniq}}/tune",
+            {"default_lease_ttl": "system"},
+        ),
+        *_tune_ttls(
+            "sys/mounts/tt-{{uniq}}/tune",
+            {"max_lease_ttl": "system"},
+        ),
+        *_tune_ttls(
+            "sys/mounts/tt-{{uniq}}/tune",
+            {"default_lease_ttl": "-1s"},
+        ),
+        *_tune_ttls(
+            "sys/mounts/tt-{{uniq}}/tune",
+            {"max_lease_ttl": "-5s"},
+            ok=False,
+        ),
+        *_tune_ttls(
+            "sys/mounts/tt-{{uniq}}/tune",
+            {"default_lease_ttl": "-5s", "max_lease_ttl": "-1"},
+        ),
+        *_tune_ttls(
+            "sys/mounts/tt-{{uniq}}/tune",
+            {"default_lease_ttl": "0", "max_lease_ttl": "-0s"},
+        ),
+        Step("GET", "sys/mounts/tt-{{uniq}}", compare=TTL_CONFIG),
+        Step("GET", "sys/mounts/tt-{{uniq}}/any/path/tune", compare=TTL_TUNE),
+        Step("DELETE", "sys/mounts/tt-{{uniq}}", compare=[""]),
+        Step("POST", "sys/auth/ut-{{uniq}}", json={"type": "userpass"}, compare=[""]),
+        *_tune_ttls("sys/auth/ut-{{uniq}}/tune", {"default_lease_ttl": "-1s"}),
+        *_tune_ttls(
+            "sys/mounts/auth/ut-{{uniq}}/tune",
+            {"default_lease_ttl": "system", "max_lease_ttl": "system"},
+        ),
+        Step(
+            "POST",
+            "sys/mounts/auth/ut-{{uniq}}/tune",
+            json={"max_lease_ttl": "-1"},
+            compare=[""],
+            note="bao auth tune's path; a negative max under a system default passes on tune",
+        ),
+        Step("GET", "sys/auth/ut-{{uniq}}", compare=TTL_CONFIG),
+        Step("GET", "sys/mounts/auth/ut-{{uniq}}", compare=["data.type", *TTL_CONFIG]),
+        Step("DELETE", "sys/auth/ut-{{uniq}}", compare=[""]),
+    ],
+)
+
 BAD_INPUT = Case(
     "bad input",
     [
@@ -457,7 +584,17 @@ BAD_INPUT = Case(
     ],
 )
 
-CASES = [WRAPPING, CUBBYHOLE, TOOLS, LEASES, CAPABILITIES, UI_MOUNTS, MOUNTS, BAD_INPUT]
+CASES = [
+    WRAPPING,
+    CUBBYHOLE,
+    TOOLS,
+    LEASES,
+    CAPABILITIES,
+    UI_MOUNTS,
+    MOUNTS,
+    MOUNT_TTLS,
+    BAD_INPUT,
+]
 
 
 def test_at_least_forty_requests() -> None:

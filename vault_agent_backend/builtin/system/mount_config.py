@@ -105,11 +105,16 @@ def tune_api(entry: MountEntry, default_ttl: int, max_ttl: int) -> dict[str, Any
 
 
 def parse_ttl(value: Any, template: str) -> int:
-    """A mount TTL from input (``""``/``"system"`` = 0); ``template`` formats the error."""
+    """A mount TTL from input (``""``/``"system"`` = 0); ``template`` formats the error.
+
+    Negative values are kept, as Vault/OpenBao keep them (``parseutil.ParseDurationSecond``
+    takes a sign): ``bao secrets enable -default-lease-ttl=system`` sends ``"-1s"``, and the
+    mount then shows (and uses) a TTL of -1.
+    """
     if value in ("", "system", None):
         return 0
     try:
-        return parse_duration(value)
+        return parse_duration(value, allow_negative=True)
     except ValueError as exc:
         raise InvalidRequest(template.format(value=value, error=exc)) from None
 

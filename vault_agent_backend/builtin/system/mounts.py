@@ -92,6 +92,15 @@ def _conflict(core: Any, table: str, path: str) -> str | None:
     return None
 
 
+def _matching(core: Any, full: str) -> MountEntry | None:
+    """The mount whose route path is the longest prefix of ``full`` (Vault's
+    ``MatchingMountEntry``): ``sys/mounts/:path``, the ``tune`` paths and ``sys/mounts/auth/..``
+    find a mount by any path inside it, and ``sys/mounts/auth/x/tune`` finds the auth method
+    (what ``bao auth tune`` calls)."""
+    routed = core.route(full)
+    return routed[0] if routed else None
+
+
 def _enable(core: Any, table: str, data: FieldData) -> None:
     path = sanitize(data.get("path"))
     kind = data.get("type")
@@ -147,9 +156,10 @@ def _tune(core: Any, table: str, data: FieldData) -> Response | None:
         for name in data.raw:
             if name in data.schema and name not in _ALWAYS_TUNABLE:
                 raise InvalidRequest(f"cannot tune parameter {name} of {full}")
-    entry = core.mount_by_path(table, path)
+    entry = _matching(core, full)
     if entry is None:
         raise InvalidRequest(f'tune of path "{full}" failed: no mount entry found')
+    table = entry.table
     cfg = MountConfig(**entry.config.__dict__)
     ttl_error = "{error}"
     if data.has("default_lease_ttl") and data.get("default_lease_ttl") != "":
@@ -272,7 +282,9 @@ def paths(backend: SystemBackend) -> list[Path]:
     def read_one(table: str):
         def handler(req: Request, data: FieldData) -> Response:
             path = sanitize(data.get("path"))
-            entry = core.mount_by_path(table, path)
+            # sys/auth/:path is the method at exactly that path; sys/mounts/:path any mount
+            # (secrets or auth/...) that prefixes it, as Vault.
+            entry = core.mount_by_path(table, path) if table == "auth" else _matching(core, path)
             if entry is None:
                 kind = "auth engine" if table == "auth" else "secret engine mount"
                 raise InvalidRequest(f"No {kind} at {path}")
@@ -295,10 +307,14 @@ def paths(backend: SystemBackend) -> list[Path]:
     def tune_read(table: str):
         def handler(req: Request, data: FieldData) -> Response:
             path = sanitize(data.get("path"))
-            entry = core.mount_by_path(table, path)
+            entry = _matching(core, _full(table, path))
             if entry is None:
                 raise InvalidRequest(f'cannot fetch sysview for path "{_full(table, path)}"')
-            default, maximum = core.mount_ttls(entry)
+            # Vault's sysview TTLs: the mount's own value, else the system's; the default is
+            # shown as is, not capped by the max (a mount tuned to max 2h with the system
+            # default of 768h shows 768h).
+            maximum = core.mount_ttls(entry)[1]
+            default = entry.config.default_lease_ttl or core.options.default_lease_ttl
             return Response(data=tune_api(entry, default, maximum), top_level=True)
 
         return handler
