@@ -27,6 +27,7 @@ from .base import (
     State,
     call,
     common_options,
+    detailed_option,
     expect_args,
     group,
     pass_state,
@@ -321,12 +322,7 @@ def audit_disable(state: State, args: tuple[str, ...]) -> None:
 
 
 @audit_group.command("list")
-@click.option(
-    "--detailed",
-    cls=BoolFlag,
-    is_flag=True,
-    help="Show the replication and options of each device too.",
-)
+@detailed_option("Show the replication and options of each device too.")
 @common_options()
 @click.argument("args", nargs=-1, metavar="")
 @pass_state

@@ -201,6 +201,11 @@ def field_option(f: F) -> F:
     )(f)
 
 
+def detailed_option(help_text: str) -> Callable[[F], F]:
+    """The ``-detailed`` flag of the ``list`` commands (``secrets``, ``auth``, ``audit``)."""
+    return click.option("--detailed", cls=BoolFlag, is_flag=True, help=help_text)
+
+
 def common_options(field: bool = False, fmt: bool = True) -> Callable[[F], F]:
     """Decorator adding the HTTP flags, ``-format`` (if ``fmt``) and ``-field``."""
 

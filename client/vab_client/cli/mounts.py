@@ -23,6 +23,7 @@ from .base import (
     State,
     call,
     common_options,
+    detailed_option,
     expect_args,
     group,
     pass_state,
@@ -461,12 +462,7 @@ def secrets_disable(state: State, args: tuple[str, ...]) -> None:
 
 
 @secrets_group.command("list")
-@click.option(
-    "--detailed",
-    cls=BoolFlag,
-    is_flag=True,
-    help="Show TTLs, replication, options, UUIDs and versions too.",
-)
+@detailed_option("Show TTLs, replication, options, UUIDs and versions too.")
 @common_options()
 @click.argument("args", nargs=-1, metavar="")
 @pass_state
@@ -536,12 +532,7 @@ def auth_disable(state: State, args: tuple[str, ...]) -> None:
 
 
 @auth_group.command("list")
-@click.option(
-    "--detailed",
-    cls=BoolFlag,
-    is_flag=True,
-    help="Show TTLs, token type, replication, options, UUIDs and versions too.",
-)
+@detailed_option("Show TTLs, token type, replication, options, UUIDs and versions too.")
 @common_options()
 @click.argument("args", nargs=-1, metavar="")
 @pass_state
