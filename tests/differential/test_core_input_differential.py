@@ -110,7 +110,7 @@ BEARER = Case(
                 token=None,
                 headers={"Authorization": header},
                 compare=["data.id", "data.accessor", "data.policies", "data.meta", "errors"],
-                note=header.split(" ")[0] or "empty",
+                note=header.split(" ")[0] + ("" if header.split(" ")[1] else " (empty)"),
             )
             for header in (
                 "Bearer {{token:b}}",
@@ -118,6 +118,8 @@ BEARER = Case(
                 "Basic {{token:b}}",
                 "Bearer ",
                 "Bearer {{token:b}}x",
+                "bearer {{token:b}}",
+                "BEARER {{token:b}}",
             )
         ),
         Step(

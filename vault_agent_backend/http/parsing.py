@@ -41,7 +41,7 @@ def client_token(http: FlaskRequest) -> str:
     if token:
         return token.strip()
     auth = http.headers.get("Authorization", "")
-    if auth[:7].lower() == "bearer ":
+    if auth.startswith("Bearer "):  # the scheme as Vault matches it: case-sensitive
         return auth[7:].strip()
     return ""
 
