@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
+import yaml
 
 from .api import Secret
 from .errors import EXIT_LOCAL, Failure
@@ -27,30 +28,16 @@ from .gofmt import (
     to_plain,
 )
 
-try:  # PyYAML is optional: -format=yaml works only where it is installed
-    import yaml as _yaml
-except ImportError:  # pragma: no cover - depends on the environment
-    _yaml = None
-
 GLUE = "    "
 EMPTY = "n/a"
 MAX_LINE = 78
 FORMATS = ("table", "json", "yaml", "yml", "raw")
 
 
-def yaml_available() -> bool:
-    """True when PyYAML is importable (``-format=yaml``)."""
-    return _yaml is not None
-
-
 def check_format(fmt: str, allow_raw: bool = False) -> None:
     """Raise a local :class:`Failure` for a format ``vab`` cannot produce here."""
     if fmt not in FORMATS:
         raise Failure(f"Invalid output format: {fmt}", EXIT_LOCAL)
-    if fmt in ("yaml", "yml") and not yaml_available():
-        raise Failure(
-            f"Invalid output format: {fmt} (the yaml format needs PyYAML: pip install pyyaml)"
-        )
     if fmt == "raw" and not allow_raw:
         raise Failure("This command does not support the -format=raw option.")
 
@@ -203,16 +190,15 @@ def _secret_rows(secret: Secret) -> list[list[str]]:
 def _encode(fmt: str, value: Any) -> str:
     if fmt == "json":
         return dumps(value)
-    assert _yaml is not None
 
-    class Dumper(_yaml.SafeDumper):
+    class Dumper(yaml.SafeDumper):
         """Quote strings with double quotes where quoting is needed (as Go's yaml)."""
 
         def choose_scalar_style(self) -> str:
             style = super().choose_scalar_style()
             return '"' if style == "'" else style
 
-    text = _yaml.dump(
+    text = yaml.dump(
         to_plain(value),
         Dumper=Dumper,
         default_flow_style=False,
