@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.kv.inprocess import KVServer
@@ -138,3 +140,31 @@ def test_encoded_dot_segments_are_refused(vab: KVServer, target: str) -> None:
 def test_dots_inside_a_segment_pass(vab: KVServer, segment: str) -> None:
     response = vab.client.post(f"/v1/secret/data/a/{segment}/b", json={"data": {}}, headers=ROOT)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("target", "error"),
+    [
+        ("/v1/secret/data/a%zz", 'invalid URL escape "%zz"'),
+        ("/v1/secret/data/a%", 'invalid URL escape "%"'),
+        ("/v1/secret/data/a%4", 'invalid URL escape "%4"'),
+        ("/v1/secret/data/%c3%28", "the request path is not valid UTF-8"),
+        ("/v1/secret/data/%ff", "the request path is not valid UTF-8"),
+        ("/v1/secret/data/a%00b", "the request path contains unprintable characters"),
+    ],
+)
+def test_malformed_paths_are_refused_with_a_json_error(
+    vab: KVServer, target: str, error: str
+) -> None:
+    """Go's URL parser refuses a bad escape (400); escapes that are not UTF-8 would alias
+    one key (every bad byte becomes U+FFFD), so they are refused too. The answer is a Vault
+    error body like every other (compact JSON, ``Cache-Control: no-store``)."""
+    response = vab.client.post(target, json={"data": {"k": 1}}, headers=ROOT)
+    assert response.status_code == 400
+    assert response.get_json() == {"errors": [error]}
+    assert response.headers["Cache-Control"] == "no-store"
+    assert (
+        response.get_data(as_text=True)
+        == json.dumps({"errors": [error]}, separators=(",", ":")) + "\n"
+    )
+    assert vab.call("LIST", "secret/metadata").status == 404

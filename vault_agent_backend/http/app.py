@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ from ..framework.request import Operation
 from ..framework.response import Response
 from .parsing import to_logical
 from .paths import early_response
+from .responses import json_response
 
 if TYPE_CHECKING:
     from ..core.core import Core
@@ -37,21 +37,12 @@ ALL_METHODS = [
 ]
 
 
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> FlaskResponse:
-    payload = json.dumps(body, separators=(",", ":")) + "\n" if body is not None else ""
-    resp = FlaskResponse(payload, status=status, mimetype="application/json")
-    resp.headers["Cache-Control"] = "no-store"
-    for key, value in (headers or {}).items():
-        resp.headers[key] = value
-    return resp
-
-
 def error_response(exc: VaultError) -> FlaskResponse:
     """Vault's ``{"errors": [...]}`` body with the error's status."""
     body: dict[str, Any] = {"errors": exc.body_errors()}
     if exc.data:
         body.update(exc.data)
-    return _json(exc.status, body, getattr(exc, "headers", None))
+    return json_response(exc.status, body, getattr(exc, "headers", None))
 
 
 def oauth_error_response(exc: VaultError) -> FlaskResponse:
@@ -60,7 +51,7 @@ def oauth_error_response(exc: VaultError) -> FlaskResponse:
     if exc.status == 400:
         description += " (send the parameters form-encoded or as a JSON object)"
     body = {"error": "invalid_request", "error_description": description}
-    return _json(exc.status, body, {"Pragma": "no-cache"})
+    return json_response(exc.status, body, {"Pragma": "no-cache"})
 
 
 def envelope(request_id: str, response: Response) -> dict[str, Any]:
@@ -86,8 +77,8 @@ def to_http(
     """Logical response → HTTP, with Vault's 204/404 rules."""
     if response is None:
         if operation in (Operation.READ, Operation.LIST):
-            return _json(404, {"errors": []})
-        return _json(204, None)
+            return json_response(404, {"errors": []})
+        return json_response(204, None)
     if response.raw is not None:
         raw = response.raw
         if isinstance(raw.body, bytes | str):
@@ -96,7 +87,7 @@ def to_http(
             for key, value in raw.headers.items():
                 resp.headers[key] = value
         else:
-            resp = _json(raw.status, raw.body, raw.headers)
+            resp = json_response(raw.status, raw.body, raw.headers)
         if method == "HEAD":
             resp.set_data(b"")
         return resp
@@ -110,13 +101,13 @@ def to_http(
     if operation == Operation.LIST and not response.warnings and not response.wrap_info:
         keys = (response.data or {}).get("keys")
         if not keys:
-            return _json(404, {"errors": []})
+            return json_response(404, {"errors": []})
     if empty and response.status is None:
         if operation == Operation.READ:
-            return _json(404, {"errors": []})
-        return _json(204, None, response.headers)
+            return json_response(404, {"errors": []})
+        return json_response(204, None, response.headers)
     status = response.status or 200
-    return _json(status, envelope(request_id, response), response.headers)
+    return json_response(status, envelope(request_id, response), response.headers)
 
 
 def create_app(core: Core) -> Flask:
@@ -153,17 +144,17 @@ def create_app(core: Core) -> Flask:
 
     @app.errorhandler(404)
     def not_found(_exc: Exception) -> FlaskResponse:
-        return _json(404, {"errors": []})
+        return json_response(404, {"errors": []})
 
     @app.errorhandler(405)
     def not_allowed(_exc: Exception) -> FlaskResponse:
-        return _json(405, {"errors": []})
+        return json_response(405, {"errors": []})
 
     @app.errorhandler(Exception)
     def internal(exc: Exception) -> FlaskResponse:
         if hasattr(exc, "code") and isinstance(exc.code, int) and 400 <= exc.code < 500:
-            return _json(exc.code, {"errors": [getattr(exc, "description", "")]})
+            return json_response(exc.code, {"errors": [getattr(exc, "description", "")]})
         log.exception("unhandled error")
-        return _json(500, {"errors": ["internal error"]})
+        return json_response(500, {"errors": ["internal error"]})
 
     return app

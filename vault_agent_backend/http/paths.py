@@ -16,13 +16,15 @@ a write stored a KV key literally named ``..``.
 
 from __future__ import annotations
 
-import json
 import posixpath
+import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from flask import Response as FlaskResponse
+
+from .responses import json_response
 
 
 def go_clean_path(path: str) -> str:
@@ -60,13 +62,33 @@ def raw_target(environ: Mapping[str, Any], decoded_path: str) -> tuple[str, str]
     return path, query
 
 
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})(.{0,2})", re.DOTALL)
+
+
+def path_error(raw_path: str, decoded_path: str) -> str | None:
+    """Why a request path cannot be served, or None. Go's URL parser refuses a ``%`` not
+    followed by two hex digits (400); a path whose escapes are not UTF-8 would be stored
+    under a replacement character (several paths aliasing one key), so it is refused too;
+    Vault refuses unprintable characters."""
+    bad = _BAD_ESCAPE.search(raw_path)
+    if bad:
+        return f'invalid URL escape "%{bad.group(1)}"'
+    try:
+        unquote_to_bytes(raw_path).decode("utf-8")
+    except UnicodeDecodeError:
+        return "the request path is not valid UTF-8"
+    if not decoded_path.isprintable():
+        return "the request path contains unprintable characters"
+    return None
+
+
 def early_response(environ: Mapping[str, Any], decoded_path: str) -> FlaskResponse | None:
     """The 400 or 307 Vault answers before routing, or None to go on."""
-    if not decoded_path.isprintable():
-        # Vault's 400 has no body; ours says why (bad input always gets a message)
-        body = json.dumps({"errors": ["the request path contains unprintable characters"]})
-        return FlaskResponse(body, status=400, content_type="application/json")
     path, query = raw_target(environ, decoded_path)
+    error = path_error(path, decoded_path)
+    if error:
+        # Vault's 400 has no body; ours says why (bad input always gets a message)
+        return json_response(400, {"errors": [error]})
     cleaned = go_clean_path(path)
     if cleaned == path:
         return None
