@@ -281,3 +281,20 @@ def test_clients_that_never_close_do_not_stall_the_server(vab_server: ServerProc
     finally:
         for sock in stalled:
             sock.close()
+
+
+def test_a_bad_chunk_gets_an_error_that_says_so(vab_server: ServerProcess) -> None:
+    """A chunked body whose chunk size is not hex: a 400 whose error names the problem (it
+    was an empty message)."""
+    payload = (
+        b"PUT /v1/secret/data/chunky HTTP/1.1\r\nHost: x\r\nX-Vault-Token: "
+        + vab_server.root_token.encode()
+        + b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+        + b"Connection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+    )
+    received = _exchange(vab_server.port, payload)
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), received
+    errors = json.loads(body)["errors"]
+    assert len(errors) == 1 and errors[0].startswith("failed to read the request body: ")
+    assert "chunk" in errors[0].lower(), errors

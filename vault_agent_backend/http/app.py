@@ -153,7 +153,8 @@ def create_app(core: Core) -> Flask:
     @app.errorhandler(Exception)
     def internal(exc: Exception) -> FlaskResponse:
         if hasattr(exc, "code") and isinstance(exc.code, int) and 400 <= exc.code < 500:
-            return json_response(exc.code, {"errors": [getattr(exc, "description", "")]})
+            message = getattr(exc, "description", None) or str(exc) or type(exc).__name__
+            return json_response(exc.code, {"errors": [message]})
         log.exception("unhandled error")
         return json_response(500, {"errors": ["internal error"]})
 

@@ -136,7 +136,12 @@ def _body_data(http: FlaskRequest, max_size: int) -> tuple[dict[str, Any], bytes
     length = http.content_length
     if length is not None and length > max_size:
         raise RequestTooLarge("http: request body too large")
-    raw = http.stream.read(max_size + 1)
+    try:
+        raw = http.stream.read(max_size + 1)
+    except Exception as exc:  # the server's body reader: a bad chunk, a cut connection
+        raise InvalidRequest(
+            f"failed to read the request body: {exc or type(exc).__name__}"
+        ) from None
     if len(raw) > max_size:
         raise RequestTooLarge("http: request body too large")
     text = raw.strip()
