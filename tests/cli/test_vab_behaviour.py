@@ -21,7 +21,9 @@ import hvac
 import pytest
 import yaml
 
+from tests.github.fake_github import FakeGitHub, FakeUser
 from tests.support.ports import free_port
+from tests.support.processes import ServerProcess
 
 from .runner import Runner, bao_binary, normalize, vab_binary
 
@@ -323,3 +325,38 @@ def test_client_package_does_not_import_the_server() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_login_with_github(vab_server: ServerProcess, tmp_path: Path, uid: str) -> None:
+    """``login -method=github token=...`` (or ``$VAULT_AUTH_GITHUB_TOKEN``), as vault's CLI,
+    against our github auth method backed by a fake GitHub on 127.0.0.1. (OpenBao's ``bao``
+    and server have no github method to compare with.)"""
+    fake = FakeGitHub()
+    try:
+        fake.add_org("acme", 4242)
+        fake.add_user("ghp-good", FakeUser("octo", 1, orgs={"acme": 4242}))
+        client = hvac.Client(url=vab_server.url, token=vab_server.root_token, timeout=30)
+        mount = f"gh-{uid}"
+        client.sys.enable_auth_method("github", path=mount)
+        client.write(f"auth/{mount}/config", organization="acme", base_url=fake.url)
+        client.write(f"auth/{mount}/map/users/octo", value="dev-policy")
+        args = ("login", "-no-store", "-format=json", f"-path={mount}", "-method=github")
+        vab = Runner(vab_binary(), vab_server, tmp_path / "vab")
+        for extra, env in (
+            (("token=ghp-good",), {}),
+            ((), {"VAULT_AUTH_GITHUB_TOKEN": "ghp-good"}),
+        ):
+            result = vab(*args, *extra, env=env)
+            assert result.code == 0, result
+            auth = json.loads(result.out)["auth"]
+            assert auth["metadata"] == {"org": "acme", "username": "octo"}
+            assert "dev-policy" in auth["policies"]
+            lookup = client.lookup_token(auth["client_token"])["data"]
+            assert lookup["path"] == f"auth/{mount}/login"
+        bad = vab(*args, "token=ghp-bad")
+        assert bad.code == 2 and bad.err.startswith("Error authenticating: "), bad
+        assert "ghp-bad" not in bad.err
+        missing = vab(*args, "-non-interactive")
+        assert missing.code == 2 and "'token' must be specified" in missing.err, missing
+    finally:
+        fake.close()

@@ -3,7 +3,8 @@
 Auth methods are pluggable: :func:`register_auth_method` maps a ``-method`` name to a
 function ``(api, config, non_interactive) -> Secret`` whose secret carries ``auth``.
 Built in: ``token`` (the default: checks the token with ``lookup-self``), ``userpass``
-and ``ldap`` (``auth/<mount>/login/<username>`` with a password).
+and ``ldap`` (``auth/<mount>/login/<username>`` with a password) and ``github``
+(``auth/<mount>/login`` with a GitHub token).
 """
 
 from __future__ import annotations
@@ -105,7 +106,27 @@ def password_login(api: API, config: dict[str, str], non_interactive: bool) -> S
     return secret
 
 
+def github_login(api: API, config: dict[str, str], non_interactive: bool) -> Secret:
+    """``-method=github``: ``auth/<mount>/login`` with a GitHub personal access token
+    (``token=``, else ``$VAULT_AUTH_GITHUB_TOKEN``, else asked for)."""
+    token = config.get("token", "") or getenv("AUTH_GITHUB_TOKEN") or ""
+    if not token:
+        token = _prompt(
+            "GitHub Personal Access Token", non_interactive, "'token' must be specified"
+        )
+    mount = sanitize_path(config.get("mount", ""))
+    api.token = ""
+    try:
+        secret = api.write(f"auth/{mount}/login", {"token": token.strip()})
+    except (APIError, RequestError) as exc:
+        raise AuthError(str(exc)) from None
+    if secret is None:
+        raise AuthError("empty response from credential provider")
+    return secret
+
+
 register_auth_method("token", token_login)
+register_auth_method("github", github_login)
 register_auth_method("userpass", password_login)
 register_auth_method("ldap", password_login)
 
@@ -115,7 +136,7 @@ register_auth_method("ldap", password_login)
     "--method",
     default="token",
     show_default=True,
-    help="Auth method type (token, userpass, ldap); not the mount path, see -path.",
+    help="Auth method type (token, userpass, ldap, github); not the mount path, see -path.",
 )
 @click.option("--path", "mount", default="", help="Mount path of the auth method.")
 @click.option(
@@ -155,6 +176,7 @@ def login_command(
       vab login -method=userpass username=alice
       vab login -method=userpass -path=people username=alice password=s3cret
       vab login -no-store -field=token -method=userpass username=ci password=-
+      vab login -method=github token=ghp_XXXXXXXX
     """
     fmt = state.checked_format()
     if token_only:
