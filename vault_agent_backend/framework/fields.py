@@ -213,7 +213,7 @@ def _to_kv_pairs(value: Any) -> dict[str, str]:
 
 
 def _to_map(value: Any) -> dict[str, Any]:
-    if value is None:
+    if value is None or value == []:  # weak decoding: an empty array is an empty map
         return {}
     if isinstance(value, dict):
         return value
