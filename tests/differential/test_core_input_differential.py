@@ -260,6 +260,8 @@ RAW_BODIES = {
     "duplicates": b'{"data":{"\\ud800":1,"\\udc00":2,"\\ud800":3,"\\udfff":4}}',
     "escapes": b'{"data":{"k":"\\ud800\\\\ud800\\\\\\ud800"}}',
     "utf16": '{"data":{"u":"x"}}'.encode("utf-16-le"),
+    "trailing-garbage": b'  {"data":{"first":1}} trailing',
+    "cut-short": b'{"data":{"first":1}',
 }
 
 
