@@ -77,53 +77,56 @@ def create_or_update_alias(store: IdentityStore, data: FieldData) -> Response | 
     external_id = data.get("external_id")
     if has_custom and custom:
         validate_custom_metadata(custom)
-    with store.lock:
-        if alias_id:
-            entity = store.entity_by_alias_id(alias_id, clone=True)
-            alias = _find(entity, alias_id)
-            if entity is None or alias is None:
-                raise InvalidRequest("invalid alias ID provided")
-            _check_fixed(alias, issuer, external_id)
-            if not has_custom:
-                custom = alias.get("custom_metadata")
-            if not accessor and not name:
-                if not canonical and not has_custom:
-                    return None
-                name, accessor = alias["name"], alias["mount_accessor"]
-            elif not accessor:
-                accessor = alias["mount_accessor"]
-            elif not name:
-                name = alias["name"]
-            return _update(store, canonical, name, accessor, entity, alias, custom)
-        if issuer and not accessor:
-            if not external_id:
-                raise InvalidRequest("'external_id' must be provided with 'issuer'")
-            name = name or external_id
-            found = store.alias_by_external(issuer, external_id)
+    for attempt in store.transaction():
+        with attempt:
+            if alias_id:
+                entity = store.entity_by_alias_id(alias_id, clone=True)
+                alias = _find(entity, alias_id)
+                if entity is None or alias is None:
+                    raise InvalidRequest("invalid alias ID provided")
+                _check_fixed(alias, issuer, external_id)
+                if not has_custom:
+                    custom = alias.get("custom_metadata")
+                if not accessor and not name:
+                    if not canonical and not has_custom:
+                        return None
+                    name, accessor = alias["name"], alias["mount_accessor"]
+                elif not accessor:
+                    accessor = alias["mount_accessor"]
+                elif not name:
+                    name = alias["name"]
+                return _update(store, canonical, name, accessor, entity, alias, custom)
+            if issuer and not accessor:
+                if not external_id:
+                    raise InvalidRequest("'external_id' must be provided with 'issuer'")
+                name = name or external_id
+                found = store.alias_by_external(issuer, external_id)
+                if found is not None:
+                    entity = store.entity(found[0]["id"], clone=True)
+                    alias = _find(entity, found[1]["id"])
+                    assert entity is not None and alias is not None
+                    return _update(store, canonical, name, "", entity, alias, custom)
+                return _create(store, canonical, name, "", custom, issuer, external_id)
+            if not accessor or not name:
+                raise InvalidRequest("'id' or 'mount_accessor' and 'name' must be provided")
+            if store.mount_info(accessor) is None:
+                raise InvalidRequest(f'invalid mount accessor "{accessor}"')
+            found = store.alias_by_factors(accessor, name)
             if found is not None:
                 entity = store.entity(found[0]["id"], clone=True)
                 alias = _find(entity, found[1]["id"])
                 assert entity is not None and alias is not None
-                return _update(store, canonical, name, "", entity, alias, custom)
-            return _create(store, canonical, name, "", custom, issuer, external_id)
-        if not accessor or not name:
-            raise InvalidRequest("'id' or 'mount_accessor' and 'name' must be provided")
-        if store.mount_info(accessor) is None:
-            raise InvalidRequest(f'invalid mount accessor "{accessor}"')
-        found = store.alias_by_factors(accessor, name)
-        if found is not None:
-            entity = store.entity(found[0]["id"], clone=True)
-            alias = _find(entity, found[1]["id"])
-            assert entity is not None and alias is not None
-            _check_fixed(alias, issuer, external_id)
-            return _update(store, canonical, name, accessor, entity, alias, custom)
-        if issuer and not external_id:
-            raise InvalidRequest("'external_id' must be provided with 'issuer'")
-        if external_id and not issuer:
-            raise InvalidRequest("'issuer' must be provided with 'external_id'")
-        if issuer and store.alias_by_external(issuer, external_id) is not None:
-            raise InvalidRequest("alias with combination of issuer and external_id already exists")
-        return _create(store, canonical, name, accessor, custom, issuer, external_id)
+                _check_fixed(alias, issuer, external_id)
+                return _update(store, canonical, name, accessor, entity, alias, custom)
+            if issuer and not external_id:
+                raise InvalidRequest("'external_id' must be provided with 'issuer'")
+            if external_id and not issuer:
+                raise InvalidRequest("'issuer' must be provided with 'external_id'")
+            if issuer and store.alias_by_external(issuer, external_id) is not None:
+                raise InvalidRequest(
+                    "alias with combination of issuer and external_id already exists"
+                )
+            return _create(store, canonical, name, accessor, custom, issuer, external_id)
 
 
 def _find(entity: Record | None, alias_id: str) -> Record | None:
@@ -256,13 +259,14 @@ def paths(backend: IdentityBackend) -> list[Path]:
         alias_id = data.get("id")
         if not alias_id:
             raise InvalidRequest("missing alias ID")
-        with store.lock:
-            entity = store.entity_by_alias_id(alias_id, clone=True)
-            if entity is None or _find(entity, alias_id) is None:
-                return None
-            previous = store.entity(entity["id"])
-            entity["aliases"] = [a for a in entity["aliases"] if a["id"] != alias_id]
-            store.save_entities([(entity, previous)])
+        for attempt in store.transaction():
+            with attempt:
+                entity = store.entity_by_alias_id(alias_id, clone=True)
+                if entity is None or _find(entity, alias_id) is None:
+                    return None
+                previous = store.entity(entity["id"])
+                entity["aliases"] = [a for a in entity["aliases"] if a["id"] != alias_id]
+                store.save_entities([(entity, previous)])
         return None
 
     def list_ids(req: Request, data: FieldData) -> Response:

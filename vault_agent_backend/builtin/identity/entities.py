@@ -37,44 +37,45 @@ def entity_fields() -> dict[str, Field]:
 
 def upsert_entity(store: IdentityStore, data: FieldData) -> Response | None:
     """Create or update an entity from request fields (Vault's handleEntityUpdateCommon)."""
-    with store.lock:
-        entity: Record | None = None
-        entity_id = data.get("id")
-        if entity_id:
-            entity = store.entity(entity_id, clone=True)
-            if entity is None:
-                raise InvalidRequest("entity not found from id")
-        name = data.get("name")
-        if name:
-            by_name = store.entity_by_name(name, clone=True)
-            if by_name is not None:
+    for attempt in store.transaction():
+        with attempt:
+            entity: Record | None = None
+            entity_id = data.get("id")
+            if entity_id:
+                entity = store.entity(entity_id, clone=True)
                 if entity is None:
-                    entity = by_name
-                elif entity["id"] != by_name["id"]:
-                    raise InvalidRequest("entity name is already in use")
-        is_new = entity is None
-        previous = None if entity is None else store.entity(entity["id"])
-        if entity is None:
-            entity = new_entity()
-        if name:
-            entity["name"] = name
-        policies, has_policies = data.get_ok("policies")
-        if has_policies:
-            entity["policies"] = dedupe(policies, lower=True)
-        if "root" in (entity.get("policies") or []):
-            raise InvalidRequest("policies cannot contain root")
-        disabled, has_disabled = data.get_ok("disabled")
-        if has_disabled:
-            entity["disabled"] = disabled
-        metadata, has_metadata = data.get_ok("metadata")
-        if has_metadata:
-            entity["metadata"] = metadata
-        if not entity["name"]:
-            entity["name"] = store.unique_name("entity")
-        validate_metadata("entity", entity.get("metadata"))
-        if not is_new:
-            entity["last_update_time"] = now()
-        store.save_entities([(entity, previous)])
+                    raise InvalidRequest("entity not found from id")
+            name = data.get("name")
+            if name:
+                by_name = store.entity_by_name(name, clone=True)
+                if by_name is not None:
+                    if entity is None:
+                        entity = by_name
+                    elif entity["id"] != by_name["id"]:
+                        raise InvalidRequest("entity name is already in use")
+            is_new = entity is None
+            previous = None if entity is None else store.entity(entity["id"])
+            if entity is None:
+                entity = new_entity()
+            if name:
+                entity["name"] = name
+            policies, has_policies = data.get_ok("policies")
+            if has_policies:
+                entity["policies"] = dedupe(policies, lower=True)
+            if "root" in (entity.get("policies") or []):
+                raise InvalidRequest("policies cannot contain root")
+            disabled, has_disabled = data.get_ok("disabled")
+            if has_disabled:
+                entity["disabled"] = disabled
+            metadata, has_metadata = data.get_ok("metadata")
+            if has_metadata:
+                entity["metadata"] = metadata
+            if not entity["name"]:
+                entity["name"] = store.unique_name("entity")
+            validate_metadata("entity", entity.get("metadata"))
+            if not is_new:
+                entity["last_update_time"] = now()
+            store.save_entities([(entity, previous)])
     if not is_new:
         return None
     alias_ids = [a["id"] for a in entity.get("aliases") or []]
@@ -107,45 +108,46 @@ def merge_entities(store: IdentityStore, data: FieldData) -> Response | None:
     if not from_ids:
         raise InvalidRequest("missing entity ids to merge from")
     keep = data.get("conflicting_alias_ids_to_keep")
-    with store.lock:
-        to = store.entity(to_id, clone=True)
-        if to is None:
-            raise InvalidRequest("entity id to merge to is invalid")
-        previous_to = store.entity(to_id)
-        if len(from_ids) > 1 and len(keep) > 1:
-            raise InvalidRequest(
-                "aliases conflicts cannot be resolved with multiple from entity ids - "
-                "merge one entity at a time"
-            )
-        from_ids = dedupe(from_ids, lower=False)
-        _check_merge_clashes(store, to, from_ids, keep)
-        to_by_accessor: dict[str, list[str]] = {}
-        for alias in to["aliases"]:
-            to_by_accessor.setdefault(alias["mount_accessor"], []).append(alias["id"])
-        removed: list[Record] = []
-        for from_id in from_ids:
-            source = store.entity(from_id, clone=True)
-            assert source is not None
-            for alias in source["aliases"]:
-                if not _resolve_merge_conflict(to, alias, to_by_accessor, keep):
-                    continue
-                alias["canonical_id"] = to["id"]
-                alias["merged_from_canonical_ids"] = [
-                    *(alias.get("merged_from_canonical_ids") or []),
+    for attempt in store.transaction():
+        with attempt:
+            to = store.entity(to_id, clone=True)
+            if to is None:
+                raise InvalidRequest("entity id to merge to is invalid")
+            previous_to = store.entity(to_id)
+            if len(from_ids) > 1 and len(keep) > 1:
+                raise InvalidRequest(
+                    "aliases conflicts cannot be resolved with multiple from entity ids - "
+                    "merge one entity at a time"
+                )
+            from_ids = dedupe(from_ids, lower=False)
+            _check_merge_clashes(store, to, from_ids, keep)
+            to_by_accessor: dict[str, list[str]] = {}
+            for alias in to["aliases"]:
+                to_by_accessor.setdefault(alias["mount_accessor"], []).append(alias["id"])
+            removed: list[Record] = []
+            for from_id in from_ids:
+                source = store.entity(from_id, clone=True)
+                assert source is not None
+                for alias in source["aliases"]:
+                    if not _resolve_merge_conflict(to, alias, to_by_accessor, keep):
+                        continue
+                    alias["canonical_id"] = to["id"]
+                    alias["merged_from_canonical_ids"] = [
+                        *(alias.get("merged_from_canonical_ids") or []),
+                        source["id"],
+                    ]
+                    to["aliases"].append(alias)
+                to["merged_entity_ids"] = [
+                    *(to.get("merged_entity_ids") or []),
+                    *(source.get("merged_entity_ids") or []),
                     source["id"],
                 ]
-                to["aliases"].append(alias)
-            to["merged_entity_ids"] = [
-                *(to.get("merged_entity_ids") or []),
-                *(source.get("merged_entity_ids") or []),
-                source["id"],
-            ]
-            removed.append(store.entity(from_id))  # type: ignore[arg-type]
-        groups = _move_group_memberships(store, {e["id"] for e in removed}, to["id"])
-        store.save_entities(
-            [(None, e) for e in removed] + [(to, previous_to)],
-            groups=groups,
-        )
+                removed.append(store.entity(from_id))  # type: ignore[arg-type]
+            groups = _move_group_memberships(store, {e["id"] for e in removed}, to["id"])
+            store.save_entities(
+                [(None, e) for e in removed] + [(to, previous_to)],
+                groups=groups,
+            )
     return None
 
 
@@ -258,33 +260,36 @@ def paths(backend: IdentityBackend) -> list[Path]:
         entity_id = data.get("id")
         if not entity_id:
             raise InvalidRequest("missing entity id")
-        with store.lock:
-            entity = store.entity(entity_id)
-            if entity is not None:
-                delete_entities(store, [entity])
+        for attempt in store.transaction():
+            with attempt:
+                entity = store.entity(entity_id)
+                if entity is not None:
+                    delete_entities(store, [entity])
         return None
 
     def delete_by_name(req: Request, data: FieldData) -> None:
         name = data.get("name")
         if not name:
             raise InvalidRequest("missing entity name")
-        with store.lock:
-            entity = store.entity_by_name(name)
-            if entity is not None:
-                delete_entities(store, [entity])
+        for attempt in store.transaction():
+            with attempt:
+                entity = store.entity_by_name(name)
+                if entity is not None:
+                    delete_entities(store, [entity])
         return None
 
     def batch_delete(req: Request, data: FieldData) -> None:
         ids = data.get("entity_ids")
         if not ids:
             raise InvalidRequest("missing entity ids to delete")
-        with store.lock:
-            found = {}
-            for entity_id in ids:
-                entity = store.entity(entity_id)
-                if entity is not None:
-                    found[entity["id"]] = entity
-            delete_entities(store, list(found.values()))
+        for attempt in store.transaction():
+            with attempt:
+                found = {}
+                for entity_id in ids:
+                    entity = store.entity(entity_id)
+                    if entity is not None:
+                        found[entity["id"]] = entity
+                delete_entities(store, list(found.values()))
         return None
 
     def list_entities(by_id: bool) -> Any:

@@ -91,17 +91,19 @@ def paths(backend: IdentityBackend) -> list[Path]:
         alias_id = data.get("id")
         if not alias_id:
             raise InvalidRequest("empty group alias ID")
-        with store.lock:
-            group = store.group_by_alias_id(alias_id, clone=True)
-            if group is None:
-                raise InvalidRequest("invalid group alias ID")
-            return upsert_group_alias(store, group["alias"], data)
+        for attempt in store.transaction():
+            with attempt:
+                group = store.group_by_alias_id(alias_id, clone=True)
+                if group is None:
+                    raise InvalidRequest("invalid group alias ID")
+                return upsert_group_alias(store, group["alias"], data)
 
     def register(req: Request, data: FieldData) -> Response | None:
         if data.has("id"):
             return update_by_id(req, data)
-        with store.lock:
-            return upsert_group_alias(store, None, data)
+        for attempt in store.transaction():
+            with attempt:
+                return upsert_group_alias(store, None, data)
 
     def read(req: Request, data: FieldData) -> Response | None:
         alias_id = data.get("id")
@@ -114,12 +116,13 @@ def paths(backend: IdentityBackend) -> list[Path]:
         alias_id = data.get("id")
         if not alias_id:
             raise InvalidRequest("missing group alias ID")
-        with store.lock:
-            group = store.group_by_alias_id(alias_id, clone=True)
-            if group is not None:
-                group["alias"] = None
-                group["modify_index"] = group.get("modify_index", 0) + 1
-                store.save_groups([group])
+        for attempt in store.transaction():
+            with attempt:
+                group = store.group_by_alias_id(alias_id, clone=True)
+                if group is not None:
+                    group["alias"] = None
+                    group["modify_index"] = group.get("modify_index", 0) + 1
+                    store.save_groups([group])
         return None
 
     def list_ids(req: Request, data: FieldData) -> Response:

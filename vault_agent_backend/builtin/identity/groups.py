@@ -167,26 +167,29 @@ def paths(backend: IdentityBackend) -> list[Path]:
         group_id = data.get("id")
         if not group_id:
             raise InvalidRequest("empty group ID")
-        with store.lock:
-            group = store.group(group_id, clone=True)
-            if group is None:
-                raise InvalidRequest("invalid group ID")
-            return upsert_group(store, group, data)
+        for attempt in store.transaction():
+            with attempt:
+                group = store.group(group_id, clone=True)
+                if group is None:
+                    raise InvalidRequest("invalid group ID")
+                return upsert_group(store, group, data)
 
     def update_by_name(req: Request, data: FieldData) -> Response | None:
         name = data.get("name")
         if not name:
             raise InvalidRequest("empty group name")
-        with store.lock:
-            return upsert_group(store, store.group_by_name(name, clone=True), data)
+        for attempt in store.transaction():
+            with attempt:
+                return upsert_group(store, store.group_by_name(name, clone=True), data)
 
     def register(req: Request, data: FieldData) -> Response | None:
         if data.has("id"):
             return update_by_id(req, data)
         if data.has("name"):
             return update_by_name(req, data)
-        with store.lock:
-            return upsert_group(store, None, data)
+        for attempt in store.transaction():
+            with attempt:
+                return upsert_group(store, None, data)
 
     def read_by_id(req: Request, data: FieldData) -> Response | None:
         group_id = data.get("id")
@@ -207,10 +210,11 @@ def paths(backend: IdentityBackend) -> list[Path]:
             key = data.get("id" if by_id else "name")
             if not key:
                 raise InvalidRequest("empty group ID" if by_id else "empty group name")
-            with store.lock:
-                group = store.group(key) if by_id else store.group_by_name(key)
-                if group is not None:
-                    store.save_groups([], deleted=[group])
+            for attempt in store.transaction():
+                with attempt:
+                    group = store.group(key) if by_id else store.group_by_name(key)
+                    if group is not None:
+                        store.save_groups([], deleted=[group])
             return None
 
         return handler

@@ -50,25 +50,33 @@ class IdentityService:
             raise InternalError("empty alias name")
         store = self.store
         metadata = dict(alias.metadata or {}) or None
-        with store.lock:
-            found = store.alias_by_factors(mount.accessor, alias.name)
-            if found is not None:
-                entity_id = found[0]["id"]
-                if (found[1].get("metadata") or {}) != (metadata or {}):
-                    entity = store.entity(entity_id, clone=True)
-                    assert entity is not None
-                    for item in entity["aliases"]:
-                        if item["id"] == found[1]["id"]:
-                            item["metadata"] = metadata
-                            item["last_update_time"] = now()
-                    store.save_entities([(entity, store.entity(entity_id))])
-            else:
-                entity = new_entity(store.unique_name("entity"))
-                entity["aliases"].append(
-                    new_alias(entity["id"], alias.name, mount.accessor, metadata=metadata)
-                )
-                store.save_entities([(entity, None)])
-                entity_id = entity["id"]
+        known = store.alias_by_factors(mount.accessor, alias.name)  # the common case: no write
+        if known is not None and (known[1].get("metadata") or {}) == (metadata or {}):
+            return self._admit(known[0]["id"])
+        for attempt in store.transaction():
+            with attempt:
+                found = store.alias_by_factors(mount.accessor, alias.name)
+                if found is not None:
+                    entity_id = found[0]["id"]
+                    if (found[1].get("metadata") or {}) != (metadata or {}):
+                        entity = store.entity(entity_id, clone=True)
+                        assert entity is not None
+                        for item in entity["aliases"]:
+                            if item["id"] == found[1]["id"]:
+                                item["metadata"] = metadata
+                                item["last_update_time"] = now()
+                        store.save_entities([(entity, store.entity(entity_id))])
+                else:
+                    entity = new_entity(store.unique_name("entity"))
+                    entity["aliases"].append(
+                        new_alias(entity["id"], alias.name, mount.accessor, metadata=metadata)
+                    )
+                    store.save_entities([(entity, None)])
+                    entity_id = entity["id"]
+        return self._admit(entity_id)
+
+    def _admit(self, entity_id: str) -> str:
+        """``entity_id``, or 403 when the entity is disabled."""
         state = self.caller_state(entity_id)
         if state is not None and state.disabled:
             raise PermissionDenied(multierror=False)
@@ -89,28 +97,29 @@ class IdentityService:
         400 when the pair is already bound to another entity or the entity is unknown.
         """
         store = self.store
-        with store.lock:
-            found = store.alias_by_external(issuer, external_id)
-            if found is not None:
-                if found[0]["id"] != entity_id:
-                    raise InvalidRequest(
-                        "alias with combination of issuer and external_id already exists"
-                    )
-                return found[1]["id"]
-            entity = store.entity(entity_id, clone=True)
-            if entity is None:
-                raise InvalidRequest("invalid canonical ID")
-            alias = new_alias(
-                entity_id,
-                name or external_id,
-                "",
-                custom_metadata={},
-                issuer=issuer,
-                external_id=external_id,
-            )
-            entity["aliases"].append(alias)
-            store.save_entities([(entity, store.entity(entity_id))])
-            return alias["id"]
+        for attempt in store.transaction():
+            with attempt:
+                found = store.alias_by_external(issuer, external_id)
+                if found is not None:
+                    if found[0]["id"] != entity_id:
+                        raise InvalidRequest(
+                            "alias with combination of issuer and external_id already exists"
+                        )
+                    return found[1]["id"]
+                entity = store.entity(entity_id, clone=True)
+                if entity is None:
+                    raise InvalidRequest("invalid canonical ID")
+                alias = new_alias(
+                    entity_id,
+                    name or external_id,
+                    "",
+                    custom_metadata={},
+                    issuer=issuer,
+                    external_id=external_id,
+                )
+                entity["aliases"].append(alias)
+                store.save_entities([(entity, store.entity(entity_id))])
+                return alias["id"]
 
     def entity_record(self, entity_id: str) -> dict[str, Any] | None:
         """A private copy of an entity record (for other backends' reads)."""

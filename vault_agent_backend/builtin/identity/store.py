@@ -11,21 +11,34 @@ Layout below the identity mount's storage view::
     index/merged-entity/<id>            id of the entity a merged-away entity lives on in
                                         (every id of its ``merged_entity_ids``)
     index/merged-entity-ready           marker: the merged-entity index is complete
+    version                             random token replaced by every write
 
-Every record and its index keys are written in one atomic ``apply``; every write bumps
-the core's cache generation so that all workers and nodes drop their caches. Reads go
-through per-process caches (entities one by one, groups as one snapshot) that are
-cleared when the generation changes.
+Every write is a read-modify-write run in a transaction (``for attempt in
+store.transaction(): with attempt: ...``): the attempt reads ``version`` first, reads the
+records it needs fresh from storage (not from the caches, which may lag behind another
+worker process), checks uniqueness and commits the records, their index keys and a new
+``version`` in one compare-and-swap on ``version``. When another process (or node) wrote in
+between, the swap fails and the whole attempt runs again on the new state (bounded), so a
+name, an alias's (mount accessor, name) or (issuer, external_id), or an entity's one alias
+per mount are never claimed twice and no acknowledged write is lost; the loser gets
+Vault's answer for the state it then sees. Every write bumps the core's cache generation so
+that all workers and nodes drop their caches. Reads outside transactions go through
+per-process caches (entities one by one, groups as one snapshot) that are cleared when the
+generation changes.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import random
 import threading
-from collections.abc import Iterable
+import time
+import uuid
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ...framework.errors import VaultError
 from ...storage.view import StorageView, encode_json
 from .models import Record, cloned, generated_name
 
@@ -33,6 +46,79 @@ if TYPE_CHECKING:
     from ...core.core import Core
 
 _MISSING = object()
+VERSION = "version"
+_RETRIES = 40
+
+
+class ConflictError(VaultError):
+    """Concurrent writers kept winning; the client may retry."""
+
+    status = 409
+
+
+class _Conflict(Exception):
+    """Raised by a commit whose compare-and-swap lost: the attempt runs again."""
+
+
+class Attempt:
+    """One try of a transaction: holds the store's lock, reads fresh, commits by CAS."""
+
+    def __init__(self, store: IdentityStore):
+        self.store = store
+        self.version: bytes | None = None
+        self.entities: dict[str, Any] = {}
+        self.groups: dict[str, Record] | None = None
+        self.committed = False
+        self.conflicted = False
+
+    def __enter__(self) -> Attempt:
+        self.store.lock.acquire()
+        try:
+            self.version = self.store.view.get(VERSION)
+        except BaseException:
+            self.store.lock.release()
+            raise
+        self.store._local.attempt = self
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.store._local.attempt = None
+        try:
+            if exc_type is None:
+                return False
+            if exc_type is _Conflict:
+                self.conflicted = True
+                return True
+            if not self.committed and isinstance(exc, Exception):
+                # An answer (e.g. a 400) computed from a state another process changed
+                # meanwhile is not trusted: run again on the new state.
+                try:
+                    moved = self.store.view.get(VERSION) != self.version
+                except Exception:
+                    return False
+                if moved:
+                    self.conflicted = True
+                    return True
+            return False
+        finally:
+            self.store.lock.release()
+
+    def forget(self) -> None:
+        """Drop what this attempt read (after it committed)."""
+        self.entities.clear()
+        self.groups = None
+
+
+class _Joined:
+    """A transaction opened inside another one on the same thread: part of the outer one."""
+
+    conflicted = False
+
+    def __enter__(self) -> _Joined:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        return False
 
 
 def _digest(*parts: str) -> str:
@@ -92,6 +178,34 @@ class IdentityStore:
         """Caller states per entity id (filled by ``state.caller_state``)."""
         self.epoch = 0
         """Bumped by every invalidation: a value read before it changed is not cached."""
+        self._local = threading.local()
+
+    # ----- transactions ------------------------------------------------------------------------
+
+    def current(self) -> Attempt | None:
+        """The transaction attempt running on this thread, if any."""
+        return getattr(self._local, "attempt", None)
+
+    def transaction(self) -> Iterator[Attempt | _Joined]:
+        """Attempts of one atomic read-modify-write::
+
+            for attempt in store.transaction():
+                with attempt:
+                    ...  # read (fresh), check, save_entities / save_groups (at most once)
+
+        An attempt whose commit lost the compare-and-swap (or whose error was computed from a
+        state that changed meanwhile) runs again; 409 after too many losses.
+        """
+        if self.current() is not None:
+            yield _Joined()
+            return
+        for n in range(_RETRIES):
+            attempt = Attempt(self)
+            yield attempt
+            if not attempt.conflicted:
+                return
+            time.sleep(random.uniform(0, min(0.05, 0.001 * 2 ** min(n, 6))))
+        raise ConflictError("identity store is being modified concurrently; retry the request")
 
     # ----- cache -------------------------------------------------------------------------------
 
@@ -105,7 +219,17 @@ class IdentityStore:
             self.states.clear()
 
     def _commit(self, ops: dict[str, bytes | None]) -> None:
-        self.view.apply(list(ops.items()))
+        new_version = uuid.uuid4().hex.encode()
+        batch = [*ops.items(), (VERSION, new_version)]
+        attempt = self.current()
+        if attempt is None:  # (every write path runs in a transaction; this one is blind)
+            self.view.apply(batch)
+        else:
+            if not self.view.cas(VERSION, attempt.version, batch):
+                raise _Conflict()
+            attempt.version = new_version
+            attempt.committed = True
+            attempt.forget()
         if self.core is not None:
             self.core.bump_generation()
         else:
@@ -117,6 +241,15 @@ class IdentityStore:
         """The entity with this id, or None. ``clone`` gives a private copy to modify."""
         if not entity_id:
             return None
+        attempt = self.current()
+        if attempt is not None:  # fresh from storage, once per attempt
+            record = attempt.entities.get(entity_id, _MISSING)
+            if record is _MISSING:
+                record = None if "/" in entity_id else self.view.get_json("entity/" + entity_id)
+                attempt.entities[entity_id] = record
+            if record is None:
+                return None
+            return cloned(record) if clone else record  # type: ignore[arg-type]
         record = self._entities.get(entity_id, _MISSING)
         if record is _MISSING:
             epoch = self.epoch
@@ -134,7 +267,7 @@ class IdentityStore:
         of a token whose own entity was merged away."""
         if not entity_id or "/" in entity_id:
             return None
-        target = self._merged.get(entity_id, _MISSING)
+        target = self._merged.get(entity_id, _MISSING) if self.current() is None else _MISSING
         if target is _MISSING:
             self._ensure_merged_index()
             epoch = self.epoch
@@ -145,7 +278,7 @@ class IdentityStore:
                 if record is None or entity_id not in (record.get("merged_entity_ids") or []):
                     target = None
             with self.lock:
-                if self.epoch == epoch:
+                if self.epoch == epoch and self.current() is None:
                     self._merged[entity_id] = target
         return target  # type: ignore[return-value]
 
@@ -260,17 +393,26 @@ class IdentityStore:
 
     def groups(self) -> dict[str, Record]:
         """Every group by id (a cached snapshot; do not modify the records)."""
+        attempt = self.current()
+        if attempt is not None:  # fresh from storage, once per attempt
+            if attempt.groups is None:
+                attempt.groups = self._read_groups()
+            return attempt.groups
         snapshot = self._groups
         if snapshot is None:
             epoch = self.epoch
-            snapshot = {}
-            for group_id in self.view.list("group/"):
-                record = self.view.get_json("group/" + group_id)
-                if record is not None:
-                    snapshot[group_id] = record
+            snapshot = self._read_groups()
             with self.lock:
                 if self.epoch == epoch:
                     self._groups = snapshot
+        return snapshot
+
+    def _read_groups(self) -> dict[str, Record]:
+        snapshot = {}
+        for group_id in self.view.list("group/"):
+            record = self.view.get_json("group/" + group_id)
+            if record is not None:
+                snapshot[group_id] = record
         return snapshot
 
     def group(self, group_id: str, *, clone: bool = False) -> Record | None:
