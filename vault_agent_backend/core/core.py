@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import random
 import threading
+import time
 import uuid
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..builtin import load_factory
 from ..framework.backend import Backend, BackendConfig
@@ -24,6 +28,9 @@ log = logging.getLogger(__name__)
 GENERATION_KEY = "core/cache-generation"
 DEFAULT_LEASE_TTL = 768 * 3600
 MAX_LEASE_TTL = 768 * 3600
+TABLE_UPDATE_ATTEMPTS = 50
+"""Compare-and-swap attempts of one mount-table update before it is refused."""
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -83,14 +90,20 @@ class Core:
         with self._lock:
             cluster = self.storage.get("core/cluster-id")
             if cluster is None:
-                cluster = str(uuid.uuid4()).encode()
-                self.storage.put("core/cluster-id", cluster)
+                # the first process to store one wins; the others use it
+                fresh = str(uuid.uuid4()).encode()
+                self.storage.apply_if_absent("core/cluster-id", [("core/cluster-id", fresh)])
+                cluster = self.storage.get("core/cluster-id") or fresh
             self.cluster_id = cluster.decode()
             self.policy_store.setup()
             if self.storage.get(MOUNT_TABLE_KEY) is None:
+                # both default tables in one write, only when no process stored them first
+                tables: dict[str, list[dict[str, Any]]] = {"mounts": [], "auth": []}
                 for table, path, kind, description in DEFAULT_MOUNTS:
                     entry = MountEntry(path=path, type=kind, description=description, table=table)
-                    self._persist_entry(entry, add=True)
+                    tables[table].append(entry.to_storage())
+                ops = [(self._table_key(t), encode_json(rows)) for t, rows in tables.items()]
+                self.storage.apply_if_absent(MOUNT_TABLE_KEY, [*ops, (GENERATION_KEY, _new_gen())])
             # read the generation before the tables: a change another process makes while
             # they load must leave this process stale (reloaded on the next request)
             generation = self.storage.get(GENERATION_KEY)
@@ -102,19 +115,33 @@ class Core:
         return AUTH_TABLE_KEY if table == "auth" else MOUNT_TABLE_KEY
 
     def _read_table(self, table: str) -> list[dict[str, Any]]:
-        import json
-
         raw = self.storage.get(self._table_key(table))
         return json.loads(raw) if raw else []
 
-    def _persist_entry(self, entry: MountEntry, *, add: bool = False, remove: bool = False) -> None:
-        rows = [r for r in self._read_table(entry.table) if r["path"] != entry.path]
-        if not remove:
-            rows.append(entry.to_storage())
-        rows.sort(key=lambda r: r["path"])
-        self.storage.apply(
-            [(self._table_key(entry.table), encode_json(rows)), (GENERATION_KEY, _new_gen())]
-        )
+    def _update_table(self, table: str, change: Callable[[list[dict[str, Any]]], _T]) -> _T:
+        """Read-modify-write of one stored mount table, atomic across processes and nodes.
+
+        ``change`` edits the freshly read rows in place (raising, e.g. ``InvalidRequest``, to
+        refuse) and its result is returned once the new table is stored. The write is a
+        compare-and-swap against the table just read: when another process changed the table
+        meanwhile, the change is run again on the newer table (a bounded number of times; Vault
+        serialises these updates itself, so callers should rarely see the final refusal).
+        Every successful write also stores a new cache generation.
+        """
+        key = self._table_key(table)
+        for attempt in range(TABLE_UPDATE_ATTEMPTS):
+            raw = self.storage.get(key)
+            rows: list[dict[str, Any]] = json.loads(raw) if raw else []
+            result = change(rows)
+            rows.sort(key=lambda r: r["path"])
+            ops = [(key, encode_json(rows)), (GENERATION_KEY, _new_gen())]
+            if self.storage.cas(key, raw, ops):
+                # the stored generation changed: the next request reloads what others did
+                self._generation = None
+                return result
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+        name = "auth" if table == "auth" else "mount"
+        raise InvalidRequest(f"the {name} table changed meanwhile; try again")
 
     def _load_tables(self) -> None:
         routes: dict[str, tuple[MountEntry, Backend]] = {}
@@ -229,60 +256,101 @@ class Core:
         return pair[1] if pair else None
 
     def mount(self, entry: MountEntry) -> MountEntry:
-        """Mount a new backend; 400 when the path is taken or the type unknown."""
+        """Mount a new backend; 400 when the path is taken or the type unknown.
+
+        The conflict check is made against the table as stored when the entry is added (not
+        only this process's cache), inside the compare-and-swap of _update_table."""
         with self._lock:
             if load_factory(entry.table, entry.type) is None:
                 raise InvalidRequest(f"plugin not found in the catalog: {entry.type}")
             route = entry.route_path
-            for existing in self._routes:
-                if existing.startswith(route) or route.startswith(existing):
-                    if entry.table == "auth" and not existing.startswith("auth/"):
-                        continue
-                    raise InvalidRequest(
-                        f"path is already in use at {existing}"
-                        if existing == route
-                        else f"existing mount at {existing}"
-                    )
-            self._persist_entry(entry, add=True)
-            self._load_tables()
+
+            def change(rows: list[dict[str, Any]]) -> None:
+                for existing in self._routes_besides(entry.table, rows):
+                    if existing.startswith(route) or route.startswith(existing):
+                        if entry.table == "auth" and not existing.startswith("auth/"):
+                            continue
+                        raise InvalidRequest(
+                            f"path is already in use at {existing}"
+                            if existing == route
+                            else f"existing mount at {existing}"
+                        )
+                rows.append(entry.to_storage())
+
+            try:
+                self._update_table(entry.table, change)
+            finally:
+                self._load_tables()
             return entry
 
+    def _routes_besides(self, table: str, rows: list[dict[str, Any]]) -> list[str]:
+        """Route paths of the stored rows of ``table`` and of the other table's cached mounts."""
+        routes = [f"auth/{r['path']}" if table == "auth" else r["path"] for r in rows]
+        routes += [route for route, (e, _) in self._routes.items() if e.table != table]
+        return routes
+
     def unmount(self, table: str, path: str) -> bool:
-        """Remove a mount and all its data; False when nothing was mounted there."""
+        """Remove a mount and all its data; False when nothing was mounted there (or another
+        request removed it meanwhile: that one removes the data)."""
         with self._lock:
-            entry = self.mount_by_path(table, path)
-            if entry is None:
+            raw = next((r for r in self._read_table(table) if r["path"] == path), None)
+            if raw is None:
+                self._load_tables()
                 return False
-            backend = self.backend_for(entry)
-            if backend is not None:
-                backend.cleanup()
+            entry = self.mount_by_path(table, path)
+            if entry is None or entry.uuid != raw["uuid"]:
+                entry = MountEntry.from_storage(raw)
+            # leases are revoked while the backend still serves (as Vault, before the entry
+            # leaves the table)
             for callback in self.hooks.get("unmount", []):
                 callback(entry)
-            self._persist_entry(entry, remove=True)
-            StorageView(self.storage, entry.storage_prefix).delete_prefix()
+
+            def change(rows: list[dict[str, Any]]) -> bool:
+                kept = [r for r in rows if not (r["path"] == path and r["uuid"] == entry.uuid)]
+                removed = len(kept) != len(rows)
+                rows[:] = kept
+                return removed
+
+            try:
+                removed = self._update_table(table, change)
+            except Exception:
+                self._load_tables()
+                raise
+            # the data goes only once this request took the entry out of the stored table
+            if removed:
+                backend = self.backend_for(entry)
+                if backend is not None:
+                    backend.cleanup()
+                StorageView(self.storage, entry.storage_prefix).delete_prefix()
             self._load_tables()
-            return True
+            return removed
 
     def remount(self, table: str, src: str, dst: str) -> None:
         """Move a mount (keeping its data and uuid)."""
         with self._lock:
-            entry = self.mount_by_path(table, src)
-            if entry is None:
-                raise InvalidRequest(f"no matching mount at '{src}'")
             dst_route = f"auth/{dst}" if table == "auth" else dst
-            for existing in self._routes:
-                if existing.startswith(dst_route) or dst_route.startswith(existing):
-                    raise InvalidRequest(f"path already in use at {existing}")
-            rows = self._read_table(table)
-            for row in rows:
-                if row["path"] == src:
-                    row["path"] = dst
-            rows.sort(key=lambda r: r["path"])
-            self.storage.apply(
-                [(self._table_key(table), encode_json(rows)), (GENERATION_KEY, _new_gen())]
-            )
-            self._routes.pop(entry.route_path, None)
-            self._load_tables()
+            moved: list[str] = []
+
+            def change(rows: list[dict[str, Any]]) -> None:
+                moved.clear()
+                row = next((r for r in rows if r["path"] == src), None)
+                if row is None:
+                    raise InvalidRequest(f"no matching mount at '{src}'")
+                others = [r for r in rows if r is not row]
+                for existing in self._routes_besides(table, others):
+                    if table == "auth" and not existing.startswith("auth/"):
+                        continue
+                    if existing.startswith(dst_route) or dst_route.startswith(existing):
+                        raise InvalidRequest(f"path already in use at {existing}")
+                row["path"] = dst
+                moved.append(f"auth/{src}" if table == "auth" else src)
+
+            try:
+                self._update_table(table, change)
+                for route in moved:
+                    self._routes.pop(route, None)
+            finally:
+                self._load_tables()
 
     def tune(
         self,
@@ -291,16 +359,41 @@ class Core:
         description: str | None,
         options: dict[str, str] | None,
     ) -> None:
-        """Persist new settings of a mount."""
-        with self._lock:
-            entry.config = config
+        """Persist new settings of a mount (the whole config, as given)."""
+
+        def edit(fresh: MountEntry) -> None:
+            fresh.config = MountConfig(**asdict(config))
             if description is not None:
-                entry.description = description
+                fresh.description = description
             if options is not None:
-                entry.options = options
-            self._persist_entry(entry)
-            self._routes.pop(entry.route_path, None)
-            self._load_tables()
+                fresh.options = dict(options)
+
+        self.update_mount(entry, edit)
+
+    def update_mount(self, entry: MountEntry, edit: Callable[[MountEntry], _T]) -> _T:
+        """Change one mount's stored entry: ``edit`` gets a copy of the entry as stored now
+        (re-read on every compare-and-swap attempt, so concurrent tunes of other settings are
+        kept), changes it in place or raises to refuse; its result is returned once stored.
+        400 when the mount is gone."""
+        with self._lock:
+            route = entry.route_path
+
+            def change(rows: list[dict[str, Any]]) -> _T:
+                for i, row in enumerate(rows):
+                    if row["uuid"] == entry.uuid:
+                        fresh = MountEntry.from_storage(row)
+                        result = edit(fresh)
+                        rows[i] = fresh.to_storage()
+                        return result
+                raise InvalidRequest(f"no mount entry found at {route}")
+
+            try:
+                result = self._update_table(entry.table, change)
+                # this process starts the tuned mount afresh (as before)
+                self._routes.pop(route, None)
+            finally:
+                self._load_tables()
+            return result
 
     def mount_ttls(self, entry: MountEntry | None) -> tuple[int, int]:
         """(default TTL, max TTL) in force for a mount."""

@@ -159,6 +159,12 @@ def _tune(core: Any, table: str, data: FieldData) -> Response | None:
     entry = _matching(core, full)
     if entry is None:
         raise InvalidRequest(f'tune of path "{full}" failed: no mount entry found')
+    # The new settings are computed from the entry as stored when they are written (re-read
+    # on each compare-and-swap attempt), so concurrent tunes of other settings are kept.
+    return core.update_mount(entry, lambda fresh: _apply_tune(fresh, data))
+
+
+def _apply_tune(entry: MountEntry, data: FieldData) -> Response | None:
     table = entry.table
     cfg = MountConfig(**entry.config.__dict__)
     ttl_error = "{error}"
@@ -190,8 +196,11 @@ def _tune(core: Any, table: str, data: FieldData) -> Response | None:
             raise InvalidRequest("invalid value for 'token_type'")
         cfg.token_type = data.get("token_type")
     options, warning = _tuned_options(entry, data)
-    description = data.get("description") if data.has("description") else None
-    core.tune(entry, cfg, description, options)
+    entry.config = cfg
+    if data.has("description"):
+        entry.description = data.get("description")
+    if options is not None:
+        entry.options = options
     return Response(warnings=[warning]) if warning else None
 
 
