@@ -101,9 +101,16 @@ def test_wrong_shares_reset_progress() -> None:
     seal = core.seal
     keys = seal.initialize(SealConfig(3, 2)).shares
     foreign = split_root_key(os.urandom(32), 3, 2)
+    # a share's last byte is its x-coordinate: one equal to keys[0]'s is another error
+    other = next(share for share in foreign if share[-1] != keys[0][-1])
     seal.submit(core, keys[0], False)
     with pytest.raises(InvalidRequest, match="message authentication failed"):
-        seal.submit(core, foreign[1], False)
+        seal.submit(core, other, False)
+    assert seal.status()[2] == 0 and core.sealed
+    same_x = bytes(other[:-1]) + bytes(keys[0][-1:])
+    seal.submit(core, keys[0], False)
+    with pytest.raises(InvalidRequest, match="duplicate part detected"):
+        seal.submit(core, same_x, False)
     assert seal.status()[2] == 0 and core.sealed
     seal.submit(core, keys[0], False)
     with pytest.raises(InvalidRequest, match="all parts must be the same length"):

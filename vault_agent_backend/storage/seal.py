@@ -249,6 +249,8 @@ class SealManager:
                 message = str(exc)
                 if "same length" in message:
                     message = "all parts must be the same length"
+                elif "Duplicate sample" in message:  # two shares with one x-coordinate
+                    message = "duplicate part detected"
                 raise InvalidRequest(
                     f"invalid key: failed to compute combined key: {message}"
                 ) from None
