@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from functools import cmp_to_key
 from typing import Any
 
 
@@ -279,3 +280,56 @@ def parse_duration(text: str) -> int:
     if position != len(body) or not body:
         raise ValueError(f"time: invalid duration {json_string(text)}")
     return sign * int(total)
+
+
+def _digit_run(text: str, start: int, value: int) -> tuple[int, int]:
+    """The number the digits of ``text`` from ``start`` make (``value`` as the seed) and the
+    index after them."""
+    end = start
+    while end < len(text) and text[end].isdigit():
+        value = value * 10 + int(text[end])
+        end += 1
+    return value, end
+
+
+def go_yaml_key_before(a: str, b: str) -> bool:
+    """Whether Go's YAML encoder (the ``-format=yaml`` of vault/bao) writes map key ``a``
+    before ``b``: a natural order, where runs of digits compare as numbers (``x2`` before
+    ``x18``, ``a9`` before ``a09``), letters by code point, and a non-letter before a letter."""
+    for i in range(min(len(a), len(b))):
+        if a[i] == b[i]:
+            continue
+        a_letter, b_letter = a[i].isalpha(), b[i].isalpha()
+        if a_letter and b_letter:
+            return a[i] < b[i]
+        if a_letter or b_letter:
+            return b_letter
+        seed = 0  # a run of digits that began before i (not with zeros) goes on here
+        if a[i] == "0" or b[i] == "0":
+            j = i - 1
+            while j >= 0 and a[j].isdigit():
+                if a[j] != "0":
+                    seed = 1
+                    break
+                j -= 1
+        a_number, a_end = _digit_run(a, i, seed)
+        b_number, b_end = _digit_run(b, i, seed)
+        if a_number != b_number:
+            return a_number < b_number
+        if a_end != b_end:
+            return a_end < b_end
+        return a[i] < b[i]
+    return len(a) < len(b)
+
+
+def go_yaml_ordered(value: Any) -> Any:
+    """``value`` with every mapping's keys in Go's YAML order (see
+    :func:`go_yaml_key_before`), for a YAML dumper that keeps insertion order."""
+    if isinstance(value, Mapping):
+        order = cmp_to_key(
+            lambda x, y: -1 if go_yaml_key_before(x, y) else (1 if go_yaml_key_before(y, x) else 0)
+        )
+        return {str(k): go_yaml_ordered(value[k]) for k in sorted(map(str, value), key=order)}
+    if isinstance(value, list):
+        return [go_yaml_ordered(item) for item in value]
+    return value

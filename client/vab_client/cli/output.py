@@ -22,6 +22,7 @@ from .gofmt import (
     dumps,
     go_quote_list,
     go_value,
+    go_yaml_ordered,
     human_duration,
     human_duration_value,
     looks_like_duration,
@@ -199,10 +200,10 @@ def _encode(fmt: str, value: Any) -> str:
             return '"' if style == "'" else style
 
     text = yaml.dump(
-        to_plain(value),
+        go_yaml_ordered(to_plain(value)),
         Dumper=Dumper,
         default_flow_style=False,
-        sort_keys=True,
+        sort_keys=False,
         allow_unicode=True,
     )
     return str(text).strip()
