@@ -6,13 +6,11 @@ a second create by name updates, 204; a second alias for a mount on one entity i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.config_server import VabConfigServer, sqlite_storage, start_vab_config
+from tests.support.config_server import VabConfigServer, race, sqlite_workers_server
 
 ROUNDS = 4
 FANOUT = 20
@@ -20,14 +18,8 @@ FANOUT = 20
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VabConfigServer]:
-    tmp: Path = tmp_path_factory.mktemp("identity-workers")
-    started = start_vab_config(
-        sqlite_storage(tmp / "vab.db"), workers=2, config_dir=tmp, initialize=True
-    )
-    try:
+    with sqlite_workers_server(tmp_path_factory.mktemp("identity-workers")) as started:
         yield started
-    finally:
-        started.stop()
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +33,7 @@ def accessor(server: VabConfigServer) -> str:
 
 def parallel(call: Callable[[int], tuple[int, Any]], n: int = FANOUT) -> list[tuple[int, Any]]:
     """``n`` concurrent calls (``call(i)``), each making its own HTTP connection."""
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(call, range(n)))
+    return race([lambda i=i: call(i) for i in range(n)])
 
 
 def codes(results: list[tuple[int, Any]]) -> list[int]:

@@ -5,13 +5,11 @@ and every worker lists it (no update of ``core/mounts`` or ``core/auth`` is lost
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.config_server import VabConfigServer, sqlite_storage, start_vab_config
+from tests.support.config_server import VabConfigServer, race, sqlite_workers_server
 
 PARALLEL = 20
 ROUNDS = 3
@@ -21,20 +19,8 @@ LISTINGS = 6
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VabConfigServer]:
-    tmp: Path = tmp_path_factory.mktemp("mount-table-workers")
-    server = start_vab_config(
-        sqlite_storage(tmp / "vab.db"), workers=2, config_dir=tmp, initialize=True
-    )
-    try:
+    with sqlite_workers_server(tmp_path_factory.mktemp("mount-table-workers")) as server:
         yield server
-    finally:
-        server.stop()
-
-
-def race(calls: list[Callable[[], tuple[int, Any]]]) -> list[tuple[int, Any]]:
-    """Run every call at once, each on its own thread and HTTP connection."""
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(lambda call: call(), calls))
 
 
 def send(node: VabConfigServer, method: str, path: str, body: Any = None) -> Callable[[], Any]:

@@ -17,7 +17,9 @@ import shutil
 import ssl
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -201,3 +203,22 @@ def sqlite_storage(path: str | Path) -> str:
 def postgresql_storage(dsn: str) -> str:
     """The HCL storage block of a PostgreSQL database."""
     return f'storage "postgresql" {{\n  connection_url = "{dsn}"\n}}'
+
+
+@contextmanager
+def sqlite_workers_server(directory: Path, workers: int = 2) -> Iterator[VabConfigServer]:
+    """An initialised, unsealed config server with ``workers`` processes on a SQLite file in
+    ``directory``, stopped on exit (for races between worker processes)."""
+    server = start_vab_config(
+        sqlite_storage(directory / "vab.db"), workers=workers, config_dir=directory, initialize=True
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def race(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run every call at once, each on its own thread (and so its own HTTP connection)."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda call: call(), calls))
