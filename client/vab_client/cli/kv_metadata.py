@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .api import Secret
 from .base import (
     DURATION,
     KEY_VALUE,
@@ -90,6 +91,29 @@ def metadata_get(state: State, mount: str, args: tuple[str, ...]) -> None:
         output_data(fmt, version)
 
 
+def _settings(
+    max_versions: int, cas_required: bool | None, delete_version_after: int | None
+) -> dict[str, object]:
+    """The settings flags given (``-max-versions`` below 0 and no duration: not given)."""
+    body: dict[str, object] = {}
+    if max_versions >= 0:
+        body["max_versions"] = max_versions
+    if cas_required is not None:
+        body["cas_required"] = cas_required
+    if delete_version_after is not None and delete_version_after >= 0:
+        body["delete_version_after"] = duration_string(delete_version_after)
+    return body
+
+
+def _written(fmt: str, full: str, secret: Secret | None) -> None:
+    """What put and patch print: the success line, or the response when there is one."""
+    if secret is None:
+        if fmt == "table":
+            out(f"Success! Data written to: {full}")
+        return
+    output_secret(fmt, secret)
+
+
 @metadata_group.command("put")
 @mount_option
 @click.option("--max-versions", type=int, default=-1, help="Versions to keep (0: engine's).")
@@ -134,22 +158,11 @@ def metadata_put(
     fmt = state.checked_format()
     expect_args(args, 1)
     full = _v2_target(state, args[0], mount).path("metadata")
-    body: dict[str, object] = {}
-    if max_versions >= 0:
-        body["max_versions"] = max_versions
-    if delete_version_after is not None and delete_version_after >= 0:
-        body["delete_version_after"] = duration_string(delete_version_after)
-    if cas_required is not None:
-        body["cas_required"] = cas_required
+    body = _settings(max_versions, cas_required, delete_version_after)
     if custom_metadata:
         body["custom_metadata"] = dict(custom_metadata)
     api = state.api()
-    secret = call(fmt, lambda: api.write(full, body), f"Error writing data to {full}")
-    if secret is None:
-        if fmt == "table":
-            out(f"Success! Data written to: {full}")
-        return
-    output_secret(fmt, secret)
+    _written(fmt, full, call(fmt, lambda: api.write(full, body), f"Error writing data to {full}"))
 
 
 @metadata_group.command("patch")
@@ -208,24 +221,14 @@ def metadata_patch(
     fmt = state.checked_format()
     expect_args(args, 1)
     full = _v2_target(state, args[0], mount).path("metadata")
-    body: dict[str, object] = {}
-    if max_versions >= 0:
-        body["max_versions"] = max_versions
-    if cas_required is not None:
-        body["cas_required"] = cas_required
-    if delete_version_after is not None and delete_version_after >= 0:
-        body["delete_version_after"] = duration_string(delete_version_after)
+    body = _settings(max_versions, cas_required, delete_version_after)
     custom: dict[str, str | None] = dict(custom_metadata)
     for key in remove_custom_metadata:
         custom[key.strip()] = None  # null removes the key in a JSON merge patch
     body["custom_metadata"] = custom  # always sent, as vault/bao do (empty: no change)
     api = state.api()
     secret = call(fmt, lambda: api.merge_patch(full, body), f"Error writing data to {full}")
-    if secret is None:
-        if fmt == "table":
-            out(f"Success! Data written to: {full}")
-        return
-    output_secret(fmt, secret)
+    _written(fmt, full, secret)
 
 
 @metadata_group.command("delete")
